@@ -1,0 +1,150 @@
+//! Comparing JSON values and saying where they differ.
+//!
+//! Round trips (a descriptor sent, then read back) are judged by JSON value
+//! equality: key order and formatting do not matter, everything else does.
+//! When two values differ, [`first_difference`] names the JSON pointer of the
+//! first place they part, so a failure in a 400 kB flow points at the one
+//! string that changed instead of printing both documents.
+
+use serde_json::Value;
+
+use crate::redact;
+
+/// How many characters of each side a difference shows.
+const SHOWN: usize = 160;
+
+/// Where and how two JSON values differ.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Difference {
+    /// The JSON pointer of the differing value (`""` for the whole value).
+    pub pointer: String,
+    /// The expected value there, `None` when it should be absent.
+    pub expected: Option<Value>,
+    /// The actual value there, `None` when it is missing.
+    pub actual: Option<Value>,
+}
+
+impl Difference {
+    /// The expected side, for a report.
+    pub fn expected_text(&self) -> String {
+        format!("{} at `{}`", show(self.expected.as_ref()), self.pointer)
+    }
+
+    /// The actual side, for a report.
+    pub fn actual_text(&self) -> String {
+        format!("{} at `{}`", show(self.actual.as_ref()), self.pointer)
+    }
+}
+
+fn show(value: Option<&Value>) -> String {
+    match value {
+        None => "nothing".into(),
+        Some(value) => redact::truncate(&redact::json(value).to_string(), SHOWN),
+    }
+}
+
+/// The first place where `actual` differs from `expected`, if any.
+pub fn first_difference(expected: &Value, actual: Option<&Value>) -> Option<Difference> {
+    let mut pointer = String::new();
+    walk(expected, actual, &mut pointer)
+}
+
+fn walk(expected: &Value, actual: Option<&Value>, pointer: &mut String) -> Option<Difference> {
+    let differ = |pointer: &str| {
+        Some(Difference {
+            pointer: pointer.to_string(),
+            expected: Some(expected.clone()),
+            actual: actual.cloned(),
+        })
+    };
+    let Some(actual) = actual else {
+        return differ(pointer);
+    };
+    match (expected, actual) {
+        (Value::Object(want), Value::Object(got)) => {
+            for (key, value) in want {
+                let length = pointer.len();
+                push_token(pointer, key);
+                let found = walk(value, got.get(key), pointer);
+                pointer.truncate(length);
+                if found.is_some() {
+                    return found;
+                }
+            }
+            got.iter()
+                .find(|(key, _)| !want.contains_key(*key))
+                .map(|(key, value)| {
+                    let mut at = pointer.clone();
+                    push_token(&mut at, key);
+                    Difference {
+                        pointer: at,
+                        expected: None,
+                        actual: Some(value.clone()),
+                    }
+                })
+        }
+        (Value::Array(want), Value::Array(got)) if want.len() == got.len() => {
+            for (index, (value, other)) in want.iter().zip(got).enumerate() {
+                let length = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&index.to_string());
+                let found = walk(value, Some(other), pointer);
+                pointer.truncate(length);
+                if found.is_some() {
+                    return found;
+                }
+            }
+            None
+        }
+        _ if expected == actual => None,
+        _ => differ(pointer),
+    }
+}
+
+/// Appends `key` to `pointer` as one RFC 6901 reference token.
+fn push_token(pointer: &mut String, key: &str) {
+    pointer.push('/');
+    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn equal_values_have_no_difference_whatever_the_key_order() {
+        let a: Value = serde_json::from_str(r#"{"a":1,"b":{"c":[1,2]}}"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{"b":{"c":[1,2]},"a":1}"#).unwrap();
+
+        assert_eq!(first_difference(&a, Some(&b)), None);
+    }
+
+    #[test]
+    fn the_first_changed_leaf_is_named_by_its_pointer() {
+        let sent = json!({"flow": {"c/1": {"label": "𝄞", "x": 1}}});
+        let back = json!({"flow": {"c/1": {"label": "?", "x": 1}}});
+
+        let difference = first_difference(&sent, Some(&back)).unwrap();
+
+        assert_eq!(difference.pointer, "/flow/c~11/label");
+        assert_eq!(difference.expected, Some(json!("𝄞")));
+        assert_eq!(difference.actual, Some(json!("?")));
+    }
+
+    #[test]
+    fn a_missing_and_an_added_field_are_both_differences() {
+        let missing = first_difference(&json!({"a": 1}), Some(&json!({}))).unwrap();
+        let added = first_difference(&json!({}), Some(&json!({"z": null}))).unwrap();
+
+        assert_eq!((missing.pointer.as_str(), missing.actual), ("/a", None));
+        assert_eq!((added.pointer.as_str(), added.expected), ("/z", None));
+    }
+
+    #[test]
+    fn an_integer_and_an_equal_float_differ() {
+        let difference = first_difference(&json!({"n": 1.5}), Some(&json!({"n": 1})));
+
+        assert!(difference.is_some());
+    }
+}

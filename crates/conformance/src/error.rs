@@ -1,0 +1,71 @@
+//! Why a run could not be carried out at all.
+//!
+//! A [`RunError`] is a usage, spec or connection problem: the run never got
+//! to checking the server, and the process exits with status 2. Failed checks
+//! are not errors; they are part of the [`crate::Report`].
+
+use std::path::PathBuf;
+
+/// A usage, spec or connection problem that prevents a run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The options contradict each other or miss something.
+    #[error("{0}")]
+    Usage(String),
+
+    /// `--url` is not an http(s) URL with a host.
+    #[error("`--url` must be an http(s) URL, got `{url}`")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+    },
+
+    /// A `--descriptors` file or directory cannot be used.
+    #[error("`--descriptors`: {} {reason}", path.display())]
+    Descriptors {
+        /// The file or directory.
+        path: PathBuf,
+        /// What is wrong with it and what to do.
+        reason: String,
+    },
+
+    /// The spec cannot be loaded or compiled.
+    #[error("{0}")]
+    Spec(#[from] appmixer_spec::SpecError),
+
+    /// The embedded reference server did not start.
+    #[error("cannot start the embedded reference server: {0}")]
+    Embedded(std::io::Error),
+
+    /// The server cannot be reached or does not speak the API.
+    #[error("cannot use the server at {url}: {reason}")]
+    Connection {
+        /// The base URL.
+        url: String,
+        /// What happened, and what to check.
+        reason: String,
+    },
+
+    /// The server refused the credentials.
+    #[error(
+        "the server at {url} refused to log `{username}` in ({status}: {message}); \
+         check `--username` and `--password` (or APPMIXER_USERNAME and APPMIXER_PASSWORD)"
+    )]
+    Login {
+        /// The base URL.
+        url: String,
+        /// The username that was tried.
+        username: String,
+        /// The status of the refusal.
+        status: u16,
+        /// The server's message.
+        message: String,
+    },
+}
+
+impl RunError {
+    /// The process exit status for this error: always 2.
+    pub fn exit_code(&self) -> u8 {
+        2
+    }
+}

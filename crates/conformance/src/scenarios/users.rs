@@ -1,0 +1,117 @@
+//! Users: who the token belongs to, logging in, and signing up.
+//!
+//! `getUser` must name the signed-in user and refuse a call without a token;
+//! `authenticateUser` must answer the user and a token, 403 for a user that
+//! does not exist and, for the run's own user, 401 for a wrong password. A
+//! duplicate `signupUser` of the run's user must be refused with a 4xx: in
+//! credentials mode that is the only sign-up sent, so nothing is created on
+//! a live server.
+
+use serde_json::{Value, json};
+
+use crate::session::{Session, StatusRule, Step};
+use crate::transport::Call;
+
+/// Checks `getUser`, `authenticateUser` and a duplicate `signupUser`.
+pub async fn run(s: &mut Session) -> Step<()> {
+    let Some(user) = s.user.clone() else {
+        return Ok(());
+    };
+
+    let exchange = s.call(Call::new("getUser")).await?;
+    let body = s.require_success("getUser", "users.get-user-succeeds", &exchange)?;
+    s.expect_json(
+        "getUser",
+        "users.get-user-is-caller",
+        Some(&exchange),
+        &json!(user.username),
+        body.get("username"),
+    );
+    if let Some(email) = body.get("email").and_then(Value::as_str)
+        && let Some(known) = s.user.as_mut()
+    {
+        known.email = email.to_string();
+    }
+
+    let anonymous = s.call(Call::new("getUser").without_token()).await?;
+    s.expect_status(
+        "getUser",
+        "users.get-user-needs-token",
+        &anonymous,
+        StatusRule::Exactly(401),
+    );
+
+    let login = s
+        .call(Call::new("authenticateUser").body(json!({
+            "username": user.username,
+            "password": user.password,
+        })))
+        .await?;
+    let body = s.require_success("authenticateUser", "users.auth-succeeds", &login)?;
+    s.expect_json(
+        "authenticateUser",
+        "users.auth-answers-user",
+        Some(&login),
+        &json!(user.username),
+        body.pointer("/user/username"),
+    );
+    let has_token = body
+        .get("token")
+        .and_then(Value::as_str)
+        .is_some_and(|t| !t.is_empty());
+    s.expect(
+        "authenticateUser",
+        "users.auth-answers-token",
+        Some(&login),
+        has_token,
+        || "a non-empty `token`".into(),
+        || "no token".into(),
+    );
+
+    let nobody = format!("{}-nobody@example.com", s.tag);
+    let unknown = s
+        .call(Call::new("authenticateUser").body(json!({
+            "username": nobody,
+            "password": "not-a-password",
+        })))
+        .await?;
+    s.expect_status(
+        "authenticateUser",
+        "users.unknown-user-auth-is-403",
+        &unknown,
+        StatusRule::Exactly(403),
+    );
+
+    // Only for the run's own user: a wrong password against a real account
+    // could count towards a lock-out.
+    if user.signed_up {
+        let wrong = s
+            .call(Call::new("authenticateUser").body(json!({
+                "username": user.username,
+                "password": format!("{}-wrong", user.password),
+            })))
+            .await?;
+        s.expect_status(
+            "authenticateUser",
+            "users.wrong-password-is-401",
+            &wrong,
+            StatusRule::Exactly(401),
+        );
+    }
+
+    // The same password: should a server wrongly accept the duplicate and
+    // replace the user, the operator's credentials still work.
+    let duplicate = s
+        .call(Call::new("signupUser").body(json!({
+            "username": user.username,
+            "password": user.password,
+        })))
+        .await?;
+    s.expect_status(
+        "signupUser",
+        "users.duplicate-signup-refused",
+        &duplicate,
+        StatusRule::ClientError,
+    );
+    Ok(())
+}

@@ -1,0 +1,294 @@
+//! Which server a run checks, and as which user.
+//!
+//! Without `--url` the harness starts the embedded reference server on
+//! 127.0.0.1 and signs a user up there; with `--url` it checks that server,
+//! either signing its own run-tagged user up (`--signup`) or logging in with
+//! the given credentials. Signing in is also the connection check: a server
+//! that cannot be reached, answers too slowly, answers with something that is
+//! not the API, or refuses the credentials ends the run here with a one-line
+//! [`RunError`] instead of a report full of failures.
+
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::cleanup::Kind;
+use crate::error::RunError;
+use crate::redact;
+use crate::session::{Session, User};
+use crate::transport::{Call, Exchange, TransportError};
+
+/// How the run gets its user.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Login {
+    /// Sign a new user up, named after the run tag.
+    Signup,
+    /// Log in as an existing user.
+    Credentials {
+        /// The username (or e-mail).
+        username: String,
+        /// The password.
+        password: String,
+    },
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Login::Signup => f.write_str("Signup"),
+            Login::Credentials { username, .. } => f
+                .debug_struct("Credentials")
+                .field("username", username)
+                .field("password", &redact::REDACTED)
+                .finish(),
+        }
+    }
+}
+
+/// Checks that `text` is an http(s) URL with a host.
+pub fn parse_url(text: &str) -> Result<Url, RunError> {
+    let invalid = || RunError::InvalidUrl {
+        url: text.to_string(),
+    };
+    let url = Url::parse(text).map_err(|_| invalid())?;
+    let usable = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|host| !host.is_empty());
+    if usable { Ok(url) } else { Err(invalid()) }
+}
+
+/// The server under test: the embedded reference server or a URL.
+pub struct Target {
+    /// The base URL requests go to.
+    pub base_url: Url,
+    embedded: Option<appmixer_reference::Server>,
+}
+
+impl Target {
+    /// Starts the embedded reference server.
+    pub async fn embedded() -> Result<Self, RunError> {
+        let server = appmixer_reference::spawn()
+            .await
+            .map_err(RunError::Embedded)?;
+        let base_url = parse_url(&server.base_url())?;
+        tracing::info!(url = %base_url, "embedded reference server started");
+        Ok(Self {
+            base_url,
+            embedded: Some(server),
+        })
+    }
+
+    /// A server reached at `url`.
+    pub fn remote(url: Url) -> Self {
+        Self {
+            base_url: url,
+            embedded: None,
+        }
+    }
+
+    /// Whether this is the embedded reference server.
+    pub fn is_embedded(&self) -> bool {
+        self.embedded.is_some()
+    }
+
+    /// Stops the embedded server, if there is one.
+    pub async fn stop(self) {
+        if let Some(server) = self.embedded {
+            server.shutdown().await;
+        }
+    }
+}
+
+/// The username a signed-up user of run `tag` gets.
+pub fn signup_username(tag: &str) -> String {
+    format!("{tag}@example.com")
+}
+
+/// Signs the run's user in and gives the session its token.
+pub async fn sign_in(session: &mut Session, login: &Login) -> Result<(), RunError> {
+    match login {
+        Login::Signup => sign_up(session).await,
+        Login::Credentials { username, password } => log_in(session, username, password).await,
+    }
+}
+
+async fn sign_up(session: &mut Session) -> Result<(), RunError> {
+    let username = signup_username(&session.tag);
+    // Random and used only for this run's own user.
+    let password = format!("Amxc-{}!", uuid::Uuid::new_v4().simple());
+    tracing::info!(%username, "signing up the run's user");
+
+    let exchange = send(
+        session,
+        Call::new("signupUser").body(json!({"username": username, "password": password})),
+    )
+    .await?;
+    let body = api_answer(session, &exchange)?;
+    if !exchange.is_success() {
+        return Err(RunError::Connection {
+            url: session.transport.base_url().to_string(),
+            reason: format!(
+                "signing up `{username}` was refused ({}: {}); the server may restrict user \
+                 creation: use `--username` and `--password` instead of `--signup`",
+                exchange.status(),
+                message_of(&body)
+            ),
+        });
+    }
+    let token = token_of(session, &exchange, &body, "/token")?;
+    session.created(Kind::User, &username);
+    session.transport.set_token(token);
+    session.user = Some(User {
+        email: username.clone(),
+        username,
+        password,
+        signed_up: true,
+    });
+    Ok(())
+}
+
+async fn log_in(session: &mut Session, username: &str, password: &str) -> Result<(), RunError> {
+    tracing::info!(%username, "logging in");
+    let exchange = send(
+        session,
+        Call::new("authenticateUser").body(json!({"username": username, "password": password})),
+    )
+    .await?;
+    let body = api_answer(session, &exchange)?;
+    if matches!(exchange.status(), 400 | 401 | 403 | 404) {
+        return Err(RunError::Login {
+            url: session.transport.base_url().to_string(),
+            username: username.to_string(),
+            status: exchange.status(),
+            message: message_of(&body),
+        });
+    }
+    if !exchange.is_success() {
+        return Err(RunError::Connection {
+            url: session.transport.base_url().to_string(),
+            reason: format!(
+                "logging in answered {} ({}); check that the server is healthy",
+                exchange.status(),
+                message_of(&body)
+            ),
+        });
+    }
+    let token = token_of(session, &exchange, &body, "/token")?;
+    let email = body
+        .pointer("/user/email")
+        .and_then(Value::as_str)
+        .unwrap_or(username)
+        .to_string();
+    session.transport.set_token(token);
+    session.user = Some(User {
+        username: username.to_string(),
+        password: password.to_string(),
+        email,
+        signed_up: false,
+    });
+    Ok(())
+}
+
+/// Sends a sign-in call, turning a missing answer into a connection error.
+async fn send(session: &mut Session, call: Call) -> Result<Exchange, RunError> {
+    let url = session.transport.base_url().to_string();
+    match session.transport.send(call).await {
+        Ok(exchange) => {
+            session.check(&exchange);
+            Ok(exchange)
+        }
+        Err(TransportError::Network { reason, .. }) => Err(RunError::Connection {
+            url,
+            reason: format!(
+                "no answer ({reason}); check that `--url` points at a running Appmixer \
+                 engine, or raise `--timeout` if it is slow"
+            ),
+        }),
+        Err(error) => Err(RunError::Connection {
+            url,
+            reason: error.to_string(),
+        }),
+    }
+}
+
+/// The JSON body of a sign-in answer, or an error saying the server does not
+/// speak the API.
+fn api_answer(session: &Session, exchange: &Exchange) -> Result<Value, RunError> {
+    let content_type = exchange
+        .response
+        .content_type
+        .clone()
+        .unwrap_or_else(|| "no content type".into());
+    match exchange.json() {
+        Some(body) if body.is_object() => Ok(body),
+        _ => Err(RunError::Connection {
+            url: session.transport.base_url().to_string(),
+            reason: format!(
+                "{} answered {} with {content_type} that is not a JSON object ({}); \
+                 check that `--url` is the base URL of an Appmixer API",
+                exchange.operation,
+                exchange.status(),
+                redact::body_preview(&exchange.response.body, 60)
+            ),
+        }),
+    }
+}
+
+fn token_of(
+    session: &Session,
+    exchange: &Exchange,
+    body: &Value,
+    pointer: &str,
+) -> Result<String, RunError> {
+    match body.pointer(pointer).and_then(Value::as_str) {
+        Some(token) if !token.is_empty() => Ok(token.to_string()),
+        _ => Err(RunError::Connection {
+            url: session.transport.base_url().to_string(),
+            reason: format!(
+                "{} answered {} without a `token`; check that `--url` is the base URL of an \
+                 Appmixer API",
+                exchange.operation,
+                exchange.status()
+            ),
+        }),
+    }
+}
+
+fn message_of(body: &Value) -> String {
+    body.get("message")
+        .and_then(Value::as_str)
+        .map(|m| redact::truncate(m, 120))
+        .unwrap_or_else(|| "no message".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_and_https_urls_with_a_host_are_accepted() {
+        assert!(parse_url("http://127.0.0.1:2200").is_ok());
+        assert!(parse_url("https://api.example.com/base").is_ok());
+
+        let error = parse_url("ftp://x").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`--url` must be an http(s) URL, got `ftp://x`"
+        );
+        assert!(parse_url("localhost:2200").is_err());
+        assert!(parse_url("http://").is_err());
+    }
+
+    #[test]
+    fn debug_of_credentials_hides_the_password() {
+        let login = Login::Credentials {
+            username: "jane".into(),
+            password: "hunter2".into(),
+        };
+
+        let shown = format!("{login:?}");
+
+        assert!(
+            shown.contains("jane") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+    }
+}

@@ -1,0 +1,107 @@
+//! Helpers shared by the harness's integration tests.
+//!
+//! Every server a test starts listens on 127.0.0.1, port 0; the helpers read
+//! the port back and hand out the base URL. Users are created and read over
+//! plain HTTP, the way an operator would, not through the harness.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use appmixer_conformance::Options;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+/// Serves `app` on 127.0.0.1 in the background and returns its base URL.
+pub async fn serve(app: axum::Router) -> String {
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .await
+            .expect("test server failed");
+    });
+    format!("http://{addr}")
+}
+
+/// The reference server's router with a fresh state.
+pub fn reference_router() -> axum::Router {
+    appmixer_reference::router(appmixer_reference::Config::default())
+}
+
+/// Options that check `url`, signing a user up, with few generated cases.
+pub fn signup_options(url: &str) -> Options {
+    Options {
+        url: Some(url.to_string()),
+        signup: true,
+        cases: 4,
+        ..Options::default()
+    }
+}
+
+/// An HTTP client for the tests' own requests.
+pub fn client() -> reqwest::Client {
+    // reqwest is built without a TLS provider; it needs one to build a client.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+/// Signs `username` up at `base` and returns the token.
+pub async fn sign_up(base: &str, username: &str, password: &str) -> String {
+    let response = client()
+        .post(format!("{base}/user"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("sign-up request");
+    assert!(
+        response.status().is_success(),
+        "sign-up answered {}",
+        response.status()
+    );
+    let body: Value = response.json().await.expect("sign-up body");
+    body["token"].as_str().expect("a token").to_string()
+}
+
+/// The JSON answer of `GET base+path` with `token`.
+pub async fn get_json(base: &str, path: &str, token: &str) -> Value {
+    let response = client()
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("GET request");
+    assert!(
+        response.status().is_success(),
+        "GET {path} answered {}",
+        response.status()
+    );
+    response.json().await.expect("a JSON body")
+}
+
+/// The directory of real flow files: `APPMIXER_FLOWS_DIR`, or the shared
+/// data next to the workspace.
+pub fn flows_dir() -> PathBuf {
+    let dir = std::env::var_os("APPMIXER_FLOWS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| appmixer_spec::workspace_root().join("../shared/data/flows"));
+    assert!(
+        dir.is_dir(),
+        "the flow files are expected at {}; set APPMIXER_FLOWS_DIR to the directory of \
+         real flow descriptors (*.json)",
+        dir.display()
+    );
+    dir
+}
+
+/// A fresh empty directory under the system's temporary directory.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "amxc-test-{name}-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).expect("create a scratch directory");
+    dir
+}

@@ -1,0 +1,216 @@
+//! Runs that cannot check anything end with a one-line error and exit
+//! status 2: a bad option, an unreachable, garbled or silent server, refused
+//! credentials, or a descriptor file that is not a flow.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use appmixer_conformance::{Options, RunError};
+use axum::http::header;
+use axum::response::IntoResponse;
+use tokio::net::TcpListener;
+
+async fn run_error(options: Options) -> RunError {
+    match appmixer_conformance::run(options).await {
+        Ok(report) => panic!("the run was expected to fail to start, but reported:\n{report}"),
+        Err(error) => error,
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_url_is_a_connection_error() {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+
+    let error = run_error(common::signup_options(&format!("http://127.0.0.1:{port}"))).await;
+
+    assert!(matches!(error, RunError::Connection { .. }), "{error:?}");
+    assert_eq!(error.exit_code(), 2);
+    assert!(error.to_string().contains("could not connect"), "{error}");
+}
+
+#[tokio::test]
+async fn a_server_answering_html_is_a_connection_error() {
+    let garbage = axum::Router::new().fallback(|| async {
+        (
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html><body>It works!</body></html>",
+        )
+            .into_response()
+    });
+    let base = common::serve(garbage).await;
+
+    let error = run_error(common::signup_options(&base)).await;
+
+    assert!(matches!(error, RunError::Connection { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains("signupUser") && message.contains("text/html"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out_as_a_connection_error() {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // Accepts connections and holds them open without ever answering.
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let options = Options {
+        timeout: Duration::from_millis(300),
+        ..common::signup_options(&base)
+    };
+
+    let error = run_error(options).await;
+
+    assert!(matches!(error, RunError::Connection { .. }), "{error:?}");
+    assert!(error.to_string().contains("timed out"), "{error}");
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_a_login_error() {
+    let server = appmixer_reference::spawn().await.unwrap();
+    common::sign_up(&server.base_url(), "known@example.com", "right-password-1").await;
+    let options = Options {
+        url: Some(server.base_url()),
+        username: Some("known@example.com".into()),
+        password: Some("wrong-password-1".into()),
+        ..Options::default()
+    };
+
+    let error = run_error(options).await;
+
+    let RunError::Login {
+        username, status, ..
+    } = &error
+    else {
+        panic!("expected a login error, got {error:?}");
+    };
+    assert_eq!(username, "known@example.com");
+    assert!((400..500).contains(status), "{status}");
+    assert!(
+        !error.to_string().contains("wrong-password-1"),
+        "the password is never printed"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_descriptor_file_without_flow_is_a_usage_error_naming_it() {
+    let dir = common::scratch_dir("descriptors");
+    std::fs::write(dir.join("fine.json"), r#"{"name": "ok", "flow": {}}"#).unwrap();
+    std::fs::write(dir.join("broken.json"), r#"{"name": "no descriptor here"}"#).unwrap();
+    let options = Options {
+        descriptors: Some(dir.clone()),
+        ..Options::default()
+    };
+
+    let error = run_error(options).await;
+
+    assert!(matches!(error, RunError::Descriptors { .. }), "{error:?}");
+    assert!(error.to_string().contains("broken.json"), "{error}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_url_that_is_not_http_is_refused_with_the_value() {
+    let options = Options {
+        url: Some("ftp://x".into()),
+        signup: true,
+        ..Options::default()
+    };
+
+    let error = run_error(options).await;
+
+    assert_eq!(
+        error.to_string(),
+        "`--url` must be an http(s) URL, got `ftp://x`"
+    );
+}
+
+#[tokio::test]
+async fn a_url_without_credentials_or_signup_is_a_usage_error() {
+    let options = Options {
+        url: Some("http://127.0.0.1:9".into()),
+        ..Options::default()
+    };
+
+    let error = run_error(options).await;
+
+    assert!(matches!(error, RunError::Usage(_)), "{error:?}");
+    assert!(error.to_string().contains("--signup"), "{error}");
+}
+
+#[tokio::test]
+async fn a_missing_spec_is_an_error_naming_the_path() {
+    let options = Options {
+        spec: Some("/nonexistent/appmixer.yaml".into()),
+        ..Options::default()
+    };
+
+    let error = run_error(options).await;
+
+    assert!(matches!(error, RunError::Spec(_)), "{error:?}");
+    assert!(
+        error.to_string().contains("/nonexistent/appmixer.yaml"),
+        "{error}"
+    );
+}
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_appmixer-conformance"));
+    for variable in ["APPMIXER_URL", "APPMIXER_USERNAME", "APPMIXER_PASSWORD"] {
+        command.env_remove(variable);
+    }
+    command
+}
+
+#[test]
+fn the_binary_exits_2_with_one_line_for_a_bad_url() {
+    let output = binary()
+        .args(["--url", "ftp://x", "--signup"])
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error: `--url` must be an http(s) URL, got `ftp://x`"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn the_help_documents_the_exit_statuses() {
+    let output = binary().arg("--help").output().unwrap();
+
+    assert_eq!(output.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&output.stdout);
+    for line in [
+        "0  every check passed",
+        "1  a check failed",
+        "2  usage, spec or connection error",
+    ] {
+        assert!(help.contains(line), "missing `{line}` in:\n{help}");
+    }
+}
+
+#[test]
+fn the_binary_exits_0_against_the_embedded_server() {
+    let output = binary().args(["--cases", "2"]).output().unwrap();
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("PASSED"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("phase 1/11: target"), "{stderr}");
+}

@@ -1,0 +1,90 @@
+//! The harness against a server given by URL: a reference server started by
+//! the test and reached over HTTP, with a signed-up user or with credentials.
+
+mod common;
+
+use appmixer_conformance::Options;
+use serde_json::Value;
+
+#[tokio::test]
+async fn a_run_with_signup_against_a_url_passes() {
+    let server = appmixer_reference::spawn()
+        .await
+        .expect("the reference server starts");
+
+    let report = appmixer_conformance::run(common::signup_options(&server.base_url()))
+        .await
+        .expect("the run starts");
+
+    assert!(report.failures.is_empty(), "unexpected failures:\n{report}");
+    assert_eq!(report.exit_code(), 0);
+    assert!(
+        report.uncalled().is_empty(),
+        "never called: {:?}",
+        report.uncalled()
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_run_with_credentials_passes_and_leaves_nothing_behind() {
+    let server = appmixer_reference::spawn()
+        .await
+        .expect("the reference server starts");
+    let base = server.base_url();
+    let token = common::sign_up(&base, "operator@example.com", "s3cret-Passw0rd").await;
+    let options = Options {
+        url: Some(base.clone()),
+        username: Some("operator@example.com".into()),
+        password: Some("s3cret-Passw0rd".into()),
+        cases: 4,
+        ..Options::default()
+    };
+
+    let report = appmixer_conformance::run(options)
+        .await
+        .expect("the run starts");
+
+    assert!(report.failures.is_empty(), "unexpected failures:\n{report}");
+    assert_eq!(report.exit_code(), 0);
+    for path in ["/flows", "/stores", "/accounts", "/charts"] {
+        let listed = common::get_json(&base, path, &token).await;
+        assert_eq!(
+            listed,
+            Value::Array(Vec::new()),
+            "{path} still lists objects of the run"
+        );
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn credentials_mode_signs_no_new_user_up() {
+    let server = appmixer_reference::spawn()
+        .await
+        .expect("the reference server starts");
+    let base = server.base_url();
+    common::sign_up(&base, "solo@example.com", "pw-solo-1234").await;
+    let options = Options {
+        url: Some(base.clone()),
+        username: Some("solo@example.com".into()),
+        password: Some("pw-solo-1234".into()),
+        cases: 1,
+        ..Options::default()
+    };
+
+    let report = appmixer_conformance::run(options)
+        .await
+        .expect("the run starts");
+
+    assert!(
+        report
+            .cleanup
+            .undeletable
+            .iter()
+            .all(|kept| kept.kind != appmixer_conformance::cleanup::Kind::User)
+    );
+    let signups = report.row("signupUser").expect("a signupUser row");
+    assert_eq!(signups.calls, 1, "only the duplicate sign-up is sent");
+    server.shutdown().await;
+}

@@ -1,0 +1,207 @@
+//! Servers that break one thing are caught, and the failure names the
+//! operation and the check that broke.
+//!
+//! Each test wraps the reference router in a small middleware that spoils
+//! one kind of answer, runs the harness against it by URL, and expects exit
+//! status 1 with a failure of exactly that operation and check.
+
+mod common;
+
+use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use appmixer_conformance::Report;
+use appmixer_conformance::checks::CheckKind;
+
+/// Whether `path` is `/flows/{flowId}` (and not `/flows/count`).
+fn is_one_flow(path: &str) -> bool {
+    path.strip_prefix("/flows/")
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains('/') && rest != "count")
+}
+
+async fn body_of(response: Response) -> (axum::http::response::Parts, Bytes) {
+    let (mut parts, body) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let bytes = to_bytes(body, usize::MAX)
+        .await
+        .expect("the body is readable");
+    (parts, bytes)
+}
+
+fn json_response(mut parts: axum::http::response::Parts, value: &Value) -> Response {
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, Body::from(value.to_string()))
+}
+
+async fn drop_flow_id_from_get_flow(request: Request, next: Next) -> Response {
+    let wanted = request.method() == Method::GET && is_one_flow(request.uri().path());
+    let response = next.run(request).await;
+    if !wanted || response.status() != StatusCode::OK {
+        return response;
+    }
+    let (parts, bytes) = body_of(response).await;
+    let mut value: Value = serde_json::from_slice(&bytes).expect("a JSON flow");
+    value
+        .as_object_mut()
+        .expect("a flow object")
+        .remove("flowId");
+    json_response(parts, &value)
+}
+
+async fn answer_deleted_flows_with_200(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let wanted = request.method() == Method::GET && is_one_flow(&path);
+    let response = next.run(request).await;
+    if !wanted || response.status() != StatusCode::NOT_FOUND {
+        return response;
+    }
+    let (mut parts, _) = body_of(response).await;
+    parts.status = StatusCode::OK;
+    let flow_id = path.trim_start_matches("/flows/");
+    json_response(
+        parts,
+        &json!({"flowId": flow_id, "name": "ghost", "stage": "stopped"}),
+    )
+}
+
+async fn serve_stores_as_html(request: Request, next: Next) -> Response {
+    let wanted = request.method() == Method::GET && request.uri().path() == "/stores";
+    let mut response = next.run(request).await;
+    if wanted {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+    }
+    response
+}
+
+async fn count_one_record_too_many(request: Request, next: Next) -> Response {
+    let wanted = request.method() == Method::GET && request.uri().path() == "/store/count";
+    let response = next.run(request).await;
+    if !wanted || response.status() != StatusCode::OK {
+        return response;
+    }
+    let (parts, bytes) = body_of(response).await;
+    let value: Value = serde_json::from_slice(&bytes).expect("a JSON count");
+    let count = value["count"].as_u64().expect("a count") + 1;
+    json_response(parts, &json!({"count": count}))
+}
+
+async fn run_against(app: axum::Router) -> Report {
+    let base = common::serve(app).await;
+    appmixer_conformance::run(common::signup_options(&base))
+        .await
+        .expect("the run starts")
+}
+
+fn failures(report: &Report) -> Vec<(String, CheckKind, String)> {
+    report
+        .failures
+        .iter()
+        .map(|f| (f.operation.clone(), f.kind, f.expectation.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_get_flow_without_flow_id_fails_get_flow_schema_and_nothing_else() {
+    let app = common::reference_router().layer(middleware::from_fn(drop_flow_id_from_get_flow));
+
+    let report = run_against(app).await;
+
+    assert_eq!(report.exit_code(), 1);
+    assert!(
+        report
+            .failures_of("getFlow", CheckKind::Schema)
+            .next()
+            .is_some(),
+        "{report}"
+    );
+    assert!(
+        report
+            .failures_of("getFlow", CheckKind::Semantics)
+            .any(|f| f.expectation == "flows.get-answers-id"),
+        "{report}"
+    );
+    assert!(
+        report.failures.iter().all(|f| f.operation == "getFlow"),
+        "failures beyond getFlow: {:?}",
+        failures(&report)
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_flow_that_still_answers_200_fails_get_after_delete() {
+    let app = common::reference_router().layer(middleware::from_fn(answer_deleted_flows_with_200));
+
+    let report = run_against(app).await;
+
+    assert_eq!(report.exit_code(), 1);
+    let failure = report
+        .failures_of("getFlow", CheckKind::Semantics)
+        .find(|f| f.expectation == "flows.get-after-delete-is-404")
+        .unwrap_or_else(|| panic!("no get-after-delete failure: {:?}", failures(&report)));
+    assert_eq!(failure.expected, "status 404");
+    assert_eq!(failure.actual, "status 200");
+    let exchange = failure
+        .exchange
+        .as_ref()
+        .expect("the failure keeps its exchange");
+    assert_eq!(exchange.method, "GET");
+    assert!(exchange.url.contains("/flows/"), "{}", exchange.url);
+    assert!(
+        report.failures.iter().all(|f| f.operation == "getFlow"),
+        "failures beyond getFlow: {:?}",
+        failures(&report)
+    );
+}
+
+#[tokio::test]
+async fn stores_served_as_html_fail_get_stores_content_type() {
+    let app = common::reference_router().layer(middleware::from_fn(serve_stores_as_html));
+
+    let report = run_against(app).await;
+
+    assert_eq!(report.exit_code(), 1);
+    let failure = report
+        .failures_of("getStores", CheckKind::ContentType)
+        .next()
+        .unwrap_or_else(|| panic!("no content-type failure: {:?}", failures(&report)));
+    assert!(failure.actual.contains("text/html"), "{}", failure.actual);
+    assert!(
+        report
+            .failures
+            .iter()
+            .all(|f| f.operation == "getStores" && f.kind == CheckKind::ContentType),
+        "other failures: {:?}",
+        failures(&report)
+    );
+    let printed = report.to_string();
+    assert!(
+        printed.contains("getStores · content-type · spec.content-type-documented"),
+        "{printed}"
+    );
+}
+
+#[tokio::test]
+async fn a_record_count_off_by_one_fails_count_matches_list() {
+    let app = common::reference_router().layer(middleware::from_fn(count_one_record_too_many));
+
+    let report = run_against(app).await;
+
+    assert_eq!(report.exit_code(), 1);
+    assert!(
+        report
+            .failures_of("getStoreRecordsCount", CheckKind::Semantics)
+            .any(|f| f.expectation == "records.count-matches-list"),
+        "{:?}",
+        failures(&report)
+    );
+}
