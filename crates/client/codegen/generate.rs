@@ -1,0 +1,531 @@
+//! Turns `spec/appmixer.yaml` into the source of the typed client.
+//!
+//! The build script includes this file as a module and so does the test that
+//! feeds it a broken spec, so both run exactly the same generation. It works in
+//! two layers. First the spec crate's lint rejects the shapes progenitor is
+//! known not to support, naming the operation. Then progenitor runs under
+//! `catch_unwind`: it panics on some shapes (an `assert!` deep inside) instead
+//! of returning an error, and when it does, every operation is generated alone
+//! to find the culprits, so the build fails with their names instead of a bare
+//! panic message.
+//!
+//! Before generating, two equivalent rewrites of the in-memory spec (never of
+//! the file) keep the generated types from losing data:
+//! - an object schema that declares properties and `additionalProperties:
+//!   true` is given `additionalProperties: {}` instead. The two mean the same,
+//!   but typify drops unknown fields for `true` and keeps them in a flattened
+//!   `extra` map for `{}`; a flow keeps whatever fields it was created with.
+//! - an optional object or array property of a request body schema becomes
+//!   nullable, so typify makes it an `Option` and an empty value (`{}`, `[]`)
+//!   is sent instead of being skipped: `updateFlow` with `customFields: {}`
+//!   clears a flow's custom fields, which is only possible if `{}` is sent.
+//!
+//! `FlowDescriptor` is replaced by the hand-written `crate::FlowDescriptor`,
+//! which keeps a descriptor exactly as the server sent it, and the client's
+//! `inner` value is the hand-written `crate::Session`.
+//!
+//! After generating, the output is adjusted in three ways: the struct builders
+//! of schemas with an `extra` map start with it empty instead of demanding it;
+//! a table of the operations sent without a token (`PUBLIC_OPERATIONS`, from
+//! the spec's `security: []`) is appended; progenitor's `ignore` snippets in
+//! the docs are marked `text`.
+
+use std::any::Any;
+use std::cell::Cell;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use openapiv3::{
+    AdditionalProperties, AnySchema, OpenAPI, PathItem, ReferenceOr, Schema, SchemaKind, Type,
+};
+
+/// The first lines of the generated file.
+const HEADER: &str = "\
+// Generated from spec/appmixer.yaml by crates/client/build.rs (progenitor 0.15.1).
+// Do not edit: change the spec or crates/client/codegen/generate.rs and rebuild.
+";
+
+/// The hand-written type that stands in for the spec's `FlowDescriptor` schema.
+const FLOW_DESCRIPTOR: (&str, &str) = ("FlowDescriptor", "crate::FlowDescriptor");
+
+/// The type progenitor stores in `Client::inner`: the token and login state.
+const INNER_TYPE: &str = "crate::Session";
+
+/// One reason the spec could not be turned into code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The operation at fault, when the problem belongs to one.
+    pub operation: Option<String>,
+    /// Where in the spec, e.g. `POST /user`, or `components` for schemas.
+    pub location: String,
+    /// What is wrong, in the words of the lint or of progenitor.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.operation {
+            Some(operation) => write!(
+                f,
+                "operation `{operation}` ({}): {}",
+                self.location, self.message
+            ),
+            None => write!(f, "{}: {}", self.location, self.message),
+        }
+    }
+}
+
+/// Which layer found the problems; the advice in the summary depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The spec file could not be read or parsed.
+    Load,
+    /// The spec crate's progenitor-subset lint rejected the spec.
+    Lint,
+    /// Progenitor returned an error, panicked or produced invalid Rust.
+    Progenitor,
+    /// Progenitor's output no longer has the shape the adjustments expect.
+    Adjust,
+}
+
+/// Why generation failed: every problem found, and where.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The spec that was being generated from.
+    pub spec: PathBuf,
+    /// The layer that found the problems.
+    pub stage: Stage,
+    /// Every problem, one per failing operation where they could be told apart.
+    pub problems: Vec<Problem>,
+}
+
+impl Failure {
+    fn new(spec: &Path, stage: Stage, problems: Vec<Problem>) -> Self {
+        Self {
+            spec: spec.to_path_buf(),
+            stage,
+            problems,
+        }
+    }
+
+    /// The names of the failing operations, in spec order.
+    pub fn operations(&self) -> Vec<&str> {
+        self.problems
+            .iter()
+            .filter_map(|problem| problem.operation.as_deref())
+            .collect()
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let spec = self.spec.display();
+        let count = self.problems.len();
+        let operations = self.operations();
+        let culprits = if operations.is_empty() {
+            String::from("no single operation could be blamed")
+        } else {
+            format!("failing operations: {}", operations.join(", "))
+        };
+        let advice = match self.stage {
+            Stage::Load => "fix the file so that it parses as an OpenAPI 3.0 document",
+            Stage::Lint | Stage::Progenitor => {
+                "keep each operation inside what progenitor 0.15.1 generates (one success \
+                 schema, `4XX`/`5XX` errors with the `BoomError` schema, no `default` response, \
+                 one media type per request body)"
+            }
+            Stage::Adjust => "adapt crates/client/codegen/generate.rs to the new output",
+        };
+        let first = self
+            .problems
+            .first()
+            .map(|problem| problem.to_string())
+            .unwrap_or_default();
+        write!(
+            f,
+            "cannot generate the Appmixer client from {spec}: {count} problem(s) found by the \
+             {stage} step ({culprits}); first: {first}. To fix it, {advice}, then build again.",
+            stage = match self.stage {
+                Stage::Load => "load",
+                Stage::Lint => "progenitor-subset lint",
+                Stage::Progenitor => "progenitor",
+                Stage::Adjust => "output adjustment",
+            },
+        )
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Loads, lints and generates the spec at `spec_path`; returns the source of
+/// the generated file, header included.
+pub fn generate(spec_path: &Path) -> Result<String, Failure> {
+    let spec = appmixer_spec::Spec::load(spec_path).map_err(|error| {
+        let problem = Problem {
+            operation: None,
+            location: spec_path.display().to_string(),
+            message: error.to_string(),
+        };
+        Failure::new(spec_path, Stage::Load, vec![problem])
+    })?;
+
+    let lint: Vec<Problem> = appmixer_spec::lint::progenitor_subset(&spec)
+        .into_iter()
+        .map(|problem| Problem {
+            operation: problem.operation,
+            location: problem.location,
+            message: problem.message,
+        })
+        .collect();
+    if !lint.is_empty() {
+        return Err(Failure::new(spec_path, Stage::Lint, lint));
+    }
+
+    generate_from(spec_path, spec.openapi().clone())
+}
+
+/// Generates from an already parsed spec without linting it first: the
+/// progenitor layer alone. `spec_path` only names the spec in messages.
+pub fn generate_from(spec_path: &Path, mut api: OpenAPI) -> Result<String, Failure> {
+    let open_schemas = keep_additional_properties(&mut api);
+    send_empty_containers(&mut api);
+
+    let mut file = run_progenitor(&api).map_err(|whole| {
+        Failure::new(spec_path, Stage::Progenitor, blame_operations(&api, whole))
+    })?;
+    let patched = start_extra_empty(&mut file);
+    if patched != open_schemas {
+        let problem = Problem {
+            operation: None,
+            location: String::from("generated builders"),
+            message: format!(
+                "{open_schemas} schemas keep undeclared fields in `extra`, but {patched} \
+                 struct builders were found to let it start empty: typify's output changed \
+                 under `start_extra_empty`"
+            ),
+        };
+        return Err(Failure::new(spec_path, Stage::Adjust, vec![problem]));
+    }
+    let table = syn::parse_file(&public_operations(&api))
+        .expect("the table of public operations is valid Rust");
+    file.items.extend(table.items);
+    // progenitor's usage snippets in the docs use a `client` they do not
+    // define; as `ignore` doctests they would be listed as ignored in every
+    // test run, as `text` they are what they are, illustrations.
+    let code = prettyplease::unparse(&file).replace("```ignore", "```text");
+    Ok(format!("{HEADER}\n{code}"))
+}
+
+/// The settings every generation uses, the whole spec's and each isolated
+/// operation's alike, so that isolation reproduces the same failure.
+fn settings() -> progenitor::GenerationSettings {
+    let mut settings = progenitor::GenerationSettings::default();
+    settings
+        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_inner_type(INNER_TYPE.parse().expect("the inner type is a Rust path"))
+        .with_replacement(FLOW_DESCRIPTOR.0, FLOW_DESCRIPTOR.1, std::iter::empty());
+    settings
+}
+
+/// Runs progenitor on `api` and parses its output, turning an error, a panic
+/// or unparsable output into a message.
+fn run_progenitor(api: &OpenAPI) -> Result<syn::File, String> {
+    let settings = settings();
+    let outcome = quietly(|| progenitor::Generator::new(&settings).generate_tokens(api));
+    let tokens = match outcome {
+        Ok(Ok(tokens)) => tokens,
+        Ok(Err(error)) => return Err(format!("progenitor refused it: {error}")),
+        Err(payload) => {
+            return Err(format!("progenitor panicked: {}", panic_message(&*payload)));
+        }
+    };
+    syn::parse2::<syn::File>(tokens)
+        .map_err(|error| format!("progenitor produced code that does not parse: {error}"))
+}
+
+/// The table of operations that are sent without a token: those whose
+/// `security` has no requirement but the empty one (`security: []`). An
+/// operation that lists a scheme next to `{}` takes a token when there is one.
+fn public_operations(api: &OpenAPI) -> String {
+    let mut names = Vec::new();
+    for item in api.paths.paths.values() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for (_, operation) in item.iter() {
+            let public = operation
+                .security
+                .as_ref()
+                .is_some_and(|requirements| requirements.iter().all(|r| r.is_empty()));
+            if let (true, Some(id)) = (public, &operation.operation_id) {
+                names.push(format!("{:?}", snake_case(id)));
+            }
+        }
+    }
+    format!(
+        "/// The operations (progenitor's snake_case ids) whose spec says `security: []`:\n\
+         /// they are sent without a token.\n\
+         pub(crate) const PUBLIC_OPERATIONS: &[&str] = &[{}];\n",
+        names.join(", ")
+    )
+}
+
+/// `getStoreRecordsCount` → `get_store_records_count`, as progenitor names
+/// operations (in `OperationInfo` too) for ids without runs of capitals.
+fn snake_case(id: &str) -> String {
+    let mut out = String::with_capacity(id.len() + 4);
+    for (index, c) in id.chars().enumerate() {
+        if c.is_uppercase() && index > 0 {
+            out.push('_');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// Generates each operation alone to find which ones fail; when none fails
+/// alone, the whole spec's failure is reported as it is.
+fn blame_operations(api: &OpenAPI, whole: String) -> Vec<Problem> {
+    let mut bare = api.clone();
+    bare.paths.paths.clear();
+    if let Err(message) = run_progenitor(&bare) {
+        // The schemas alone already fail; isolating operations would blame
+        // every one of them for it.
+        return vec![Problem {
+            operation: None,
+            location: String::from("components"),
+            message,
+        }];
+    }
+
+    let mut problems = Vec::new();
+    for (path, item) in &api.paths.paths {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for (method, operation) in item.iter() {
+            let mut alone = api.clone();
+            alone.paths.paths.retain(|other, _| other == path);
+            if let Some(ReferenceOr::Item(only)) = alone.paths.paths.get_mut(path) {
+                keep_only_method(only, method);
+            }
+            if let Err(message) = run_progenitor(&alone) {
+                problems.push(Problem {
+                    operation: Some(
+                        operation
+                            .operation_id
+                            .clone()
+                            .unwrap_or_else(|| String::from("(no operationId)")),
+                    ),
+                    location: format!("{} {path}", method.to_uppercase()),
+                    message,
+                });
+            }
+        }
+    }
+
+    if problems.is_empty() {
+        problems.push(Problem {
+            operation: None,
+            location: String::from("whole spec"),
+            message: whole,
+        });
+    }
+    problems
+}
+
+/// Removes every operation of `item` except the one for `method`.
+fn keep_only_method(item: &mut PathItem, method: &str) {
+    let slots = [
+        ("get", &mut item.get),
+        ("put", &mut item.put),
+        ("post", &mut item.post),
+        ("delete", &mut item.delete),
+        ("options", &mut item.options),
+        ("head", &mut item.head),
+        ("patch", &mut item.patch),
+        ("trace", &mut item.trace),
+    ];
+    for (name, slot) in slots {
+        if name != method {
+            *slot = None;
+        }
+    }
+}
+
+/// Gives `additionalProperties: {}` to every component object schema that has
+/// properties and `additionalProperties: true`, so that typify keeps the
+/// undeclared fields (see the module docs); returns how many it changed.
+fn keep_additional_properties(api: &mut OpenAPI) -> usize {
+    let mut changed = 0;
+    let Some(components) = api.components.as_mut() else {
+        return changed;
+    };
+    for schema in components.schemas.values_mut() {
+        let ReferenceOr::Item(schema) = schema else {
+            continue;
+        };
+        if let SchemaKind::Type(Type::Object(object)) = &mut schema.schema_kind {
+            let permissive = matches!(
+                object.additional_properties,
+                Some(AdditionalProperties::Any(true))
+            );
+            if permissive && !object.properties.is_empty() {
+                object.additional_properties = Some(AdditionalProperties::Schema(Box::new(
+                    ReferenceOr::Item(Schema {
+                        schema_data: Default::default(),
+                        schema_kind: SchemaKind::Any(AnySchema::default()),
+                    }),
+                )));
+                changed += 1;
+            }
+        }
+    }
+    changed
+}
+
+/// Lets the struct builders of schemas with an `extra` map start with it
+/// empty; returns how many builders it changed.
+///
+/// typify treats the flattened `extra` map as a required field, so that
+/// `types::FlowCreate::builder().name("…")` would fail with "no value supplied
+/// for extra" unless every caller added `.extra(Default::default())`. The
+/// builders live in `types::builder`, each with an `impl Default` whose body
+/// is a struct expression listing the initial value of every field.
+fn start_extra_empty(file: &mut syn::File) -> usize {
+    let mut patched = 0;
+    let empty: syn::Expr =
+        syn::parse_str("Ok(Default::default())").expect("a valid Rust expression");
+    for builder_impl in module_items(&mut file.items, &["types", "builder"]) {
+        let syn::Item::Impl(builder_impl) = builder_impl else {
+            continue;
+        };
+        let is_default = builder_impl
+            .trait_
+            .as_ref()
+            .and_then(|(_, path, _)| path.segments.last())
+            .is_some_and(|segment| segment.ident == "Default");
+        if !is_default {
+            continue;
+        }
+        for item in &mut builder_impl.items {
+            let syn::ImplItem::Fn(function) = item else {
+                continue;
+            };
+            for statement in &mut function.block.stmts {
+                let syn::Stmt::Expr(syn::Expr::Struct(initial), None) = statement else {
+                    continue;
+                };
+                for field in &mut initial.fields {
+                    if matches!(&field.member, syn::Member::Named(name) if name == "extra") {
+                        field.expr = empty.clone();
+                        patched += 1;
+                    }
+                }
+            }
+        }
+    }
+    patched
+}
+
+/// The items of the module at `path` (e.g. `types::builder`) among `items`.
+fn module_items<'a>(items: &'a mut [syn::Item], path: &[&str]) -> Vec<&'a mut syn::Item> {
+    let Some((first, rest)) = path.split_first() else {
+        return items.iter_mut().collect();
+    };
+    for item in items {
+        if let syn::Item::Mod(module) = item
+            && module.ident == first
+            && let Some((_, content)) = module.content.as_mut()
+        {
+            return module_items(content, rest);
+        }
+    }
+    Vec::new()
+}
+
+/// Makes the optional inline object and array properties of request body
+/// schemas nullable, so that an empty value is sent (see the module docs).
+fn send_empty_containers(api: &mut OpenAPI) {
+    let mut bodies: Vec<String> = Vec::new();
+    for item in api.paths.paths.values() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for (_, operation) in item.iter() {
+            let Some(ReferenceOr::Item(body)) = &operation.request_body else {
+                continue;
+            };
+            for media in body.content.values() {
+                if let Some(ReferenceOr::Reference { reference }) = &media.schema
+                    && let Some(name) = reference.strip_prefix("#/components/schemas/")
+                {
+                    bodies.push(name.to_string());
+                }
+            }
+        }
+    }
+
+    let Some(components) = api.components.as_mut() else {
+        return;
+    };
+    for name in bodies {
+        let Some(ReferenceOr::Item(schema)) = components.schemas.get_mut(&name) else {
+            continue;
+        };
+        let SchemaKind::Type(Type::Object(object)) = &mut schema.schema_kind else {
+            continue;
+        };
+        for (property, schema) in object.properties.iter_mut() {
+            if object.required.contains(property) {
+                continue;
+            }
+            if let ReferenceOr::Item(schema) = schema
+                && matches!(
+                    schema.schema_kind,
+                    SchemaKind::Type(Type::Object(_) | Type::Array(_))
+                )
+            {
+                schema.schema_data.nullable = true;
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// Whether the current thread is running progenitor and its panics are
+    /// expected, caught and reported, so the default hook must stay quiet.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic without printing it. Other threads' panics are
+/// printed as usual: the hook is silenced only for the calling thread.
+fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+
+    QUIET.with(|quiet| quiet.set(true));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|quiet| quiet.set(false));
+    outcome
+}
+
+/// The text of a panic payload (`panic!` gives a `&str` or a `String`).
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        String::from("(a panic without a message)")
+    }
+}
