@@ -28,3 +28,9 @@ pub use paging::Paginate;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use session::Session;
+
+/// The workspace README's client example, compiled as a doctest so that it cannot drift from
+/// the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct WorkspaceReadme;

@@ -1,0 +1,72 @@
+//! How a reference server is set up.
+//!
+//! [`Config::default`] is what tests and the harness want: a random JWT
+//! secret per server (so tokens of one server are refused by another),
+//! Appmixer's 30-day token lifetime and a 16 MiB body limit. The `with_*`
+//! methods change one setting each.
+
+use std::fmt;
+use std::time::Duration;
+
+use rand::RngExt;
+
+/// The settings of one reference server.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// The HS256 key that signs and checks tokens; it must not be empty.
+    pub jwt_secret: Vec<u8>,
+    /// How long a token stays valid after it is issued.
+    pub token_lifetime: Duration,
+    /// The largest request body accepted, in bytes; larger bodies answer 413.
+    pub body_limit: usize,
+}
+
+impl Config {
+    /// Signs tokens with `secret` instead of a random key.
+    ///
+    /// # Panics
+    ///
+    /// When `secret` is empty: HS256 has no empty key.
+    pub fn with_jwt_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.jwt_secret = secret.into();
+        assert!(
+            !self.jwt_secret.is_empty(),
+            "the JWT secret must not be empty; leave the default or give a key"
+        );
+        self
+    }
+
+    /// Issues tokens that expire `lifetime` after they are issued.
+    pub fn with_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// Refuses request bodies larger than `bytes` with 413.
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let secret: [u8; 32] = rand::rng().random();
+        Self {
+            jwt_secret: secret.to_vec(),
+            token_lifetime: Duration::from_secs(30 * 24 * 60 * 60),
+            body_limit: 16 * 1024 * 1024,
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("jwt_secret", &"<redacted>")
+            .field("token_lifetime", &self.token_lifetime)
+            .field("body_limit", &self.body_limit)
+            .finish()
+    }
+}
