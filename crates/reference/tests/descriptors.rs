@@ -16,7 +16,13 @@ const SERVER_FIELDS: [&str; 7] = [
 
 /// The real descriptors, as `(file name, bytes)`.
 fn descriptors() -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/flows");
+    // `APPMIXER_FLOWS_DIR` points elsewhere when the repository is not checked out beside
+    // the shared data (as in CI's clean clones).
+    let dir = std::env::var_os("APPMIXER_FLOWS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/flows")
+        });
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|error| panic!("the real descriptors live in {}: {error}", dir.display()))
         .map(|entry| entry.unwrap().path())
