@@ -7,6 +7,11 @@
 //! in [`Results`], next to the semantic expectations that the scenarios
 //! record through the same [`Results::record`]. A failure keeps a redacted,
 //! truncated copy of the exchange that shows it.
+//!
+//! A check that could not be made is not a pass: [`Results::record_unchecked`]
+//! keeps it apart, with the reason, so that the report can tell evidence from
+//! silence (an answer of 401 to the run's own token proves nothing about the
+//! property a step was after).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,12 +19,12 @@ use std::fmt;
 use appmixer_spec::schema::{Validator, Verdict};
 
 use crate::redact;
-use crate::transport::Exchange;
+use crate::transport::{Exchange, SentAuth};
 
 /// How many characters of a body a failure keeps.
 const BODY_LIMIT: usize = 600;
 
-/// The kinds of check, one column each in the report.
+/// The kinds of check (the properties of the report), one column each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CheckKind {
     /// The status is documented for the operation.
@@ -30,15 +35,21 @@ pub enum CheckKind {
     Schema,
     /// A named expectation about Appmixer's behaviour holds.
     Semantics,
+    /// A second user can neither see nor change the first user's objects.
+    Isolation,
+    /// Requests without a valid token are refused with 401.
+    Auth,
 }
 
 impl CheckKind {
     /// All kinds, in the report's column order.
-    pub const ALL: [CheckKind; 4] = [
+    pub const ALL: [CheckKind; 6] = [
         CheckKind::Status,
         CheckKind::ContentType,
         CheckKind::Schema,
         CheckKind::Semantics,
+        CheckKind::Isolation,
+        CheckKind::Auth,
     ];
 
     /// The column heading.
@@ -48,11 +59,24 @@ impl CheckKind {
             CheckKind::ContentType => "content-type",
             CheckKind::Schema => "schema",
             CheckKind::Semantics => "semantics",
+            CheckKind::Isolation => "isolation",
+            CheckKind::Auth => "auth",
         }
     }
 
-    fn index(self) -> usize {
-        self as usize
+    /// Whether the kind is one of the checks every exchange gets against
+    /// the spec (status, content type, schema), which an answer of 401 is
+    /// as much evidence for as any other.
+    pub fn is_generic(self) -> bool {
+        matches!(
+            self,
+            CheckKind::Status | CheckKind::ContentType | CheckKind::Schema
+        )
+    }
+
+    /// The kind whose label is `label`.
+    pub fn from_label(label: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.label() == label)
     }
 }
 
@@ -138,14 +162,31 @@ impl Tally {
 pub struct OperationTally {
     /// How many exchanges were recorded for it.
     pub calls: u32,
-    tallies: [Tally; 4],
+    /// How many of them carried a token of a user the run signed in.
+    pub own_token_calls: u32,
+    /// How many of those were answered 401.
+    pub own_token_refusals: u32,
+    tallies: BTreeMap<CheckKind, Tally>,
 }
 
 impl OperationTally {
     /// The tally of one check kind.
     pub fn tally(&self, kind: CheckKind) -> Tally {
-        self.tallies[kind.index()]
+        self.tallies.get(&kind).copied().unwrap_or_default()
     }
+}
+
+/// A check that was meant to be made but could not be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unchecked {
+    /// The `operationId` the check is about.
+    pub operation: String,
+    /// The kind of check.
+    pub kind: CheckKind,
+    /// The expectation's name.
+    pub expectation: String,
+    /// Why it could not be made, e.g. `answered 401 to the run's own token`.
+    pub reason: String,
 }
 
 /// An outcome to record.
@@ -166,16 +207,34 @@ pub struct Outcome {
 pub struct Results {
     operations: BTreeMap<String, OperationTally>,
     failures: Vec<Failure>,
+    unchecked: Vec<Unchecked>,
 }
 
 impl Results {
     /// Records one outcome, keeping `exchange` with a failure.
+    ///
+    /// A failed expectation whose exchange is [`inconclusive`] is recorded
+    /// as not checked instead: whatever stage made it.
     pub fn record(&mut self, outcome: Outcome, exchange: Option<&Exchange>) {
-        let tally = &mut self
+        if outcome.mismatch.is_some()
+            && !outcome.kind.is_generic()
+            && let Some(reason) = inconclusive(exchange)
+        {
+            self.record_unchecked(Unchecked {
+                operation: outcome.operation,
+                kind: outcome.kind,
+                expectation: outcome.expectation,
+                reason,
+            });
+            return;
+        }
+        let tally = self
             .operations
             .entry(outcome.operation.clone())
             .or_default()
-            .tallies[outcome.kind.index()];
+            .tallies
+            .entry(outcome.kind)
+            .or_default();
         tally.total += 1;
         match outcome.mismatch {
             None => tally.passed += 1,
@@ -198,12 +257,36 @@ impl Results {
         }
     }
 
+    /// Records a check that could not be made, and why.
+    pub fn record_unchecked(&mut self, unchecked: Unchecked) {
+        tracing::debug!(
+            operation = %unchecked.operation,
+            check = %unchecked.kind,
+            expectation = %unchecked.expectation,
+            reason = %unchecked.reason,
+            "check not made"
+        );
+        self.unchecked.push(unchecked);
+    }
+
     /// Counts one exchange of `operation`.
     pub fn count_call(&mut self, operation: &str) {
         self.operations
             .entry(operation.to_string())
             .or_default()
             .calls += 1;
+    }
+
+    /// Counts the answer to one exchange sent with a token of the run's users.
+    fn count_own_token_answer(&mut self, operation: &str, status: u16) {
+        let tally = self.operations.entry(operation.to_string()).or_default();
+        tally.own_token_calls += 1;
+        tally.own_token_refusals += u32::from(status == 401);
+    }
+
+    /// The checks that could not be made, in the order they came up.
+    pub fn unchecked(&self) -> &[Unchecked] {
+        &self.unchecked
     }
 
     /// What was seen of `operation`.
@@ -229,9 +312,25 @@ impl Results {
     }
 }
 
+/// Why `exchange`, if any, cannot show whether an expectation holds: an
+/// answer of 401 to a token the run obtained by signing in says nothing
+/// about what the step was after (and much about the credentials).
+pub fn inconclusive(exchange: Option<&Exchange>) -> Option<String> {
+    let exchange = exchange?;
+    (exchange.auth == SentAuth::RunUser && exchange.status() == 401).then(|| {
+        format!(
+            "{} answered 401 to the token of a user the run signed in",
+            exchange.operation
+        )
+    })
+}
+
 /// Checks `exchange` against the spec and records the three generic verdicts.
 pub fn check_exchange(validator: &Validator, exchange: &Exchange, results: &mut Results) {
     results.count_call(&exchange.operation);
+    if exchange.auth == SentAuth::RunUser {
+        results.count_own_token_answer(&exchange.operation, exchange.status());
+    }
     let check = validator.check_response(
         &exchange.operation,
         exchange.response.status,

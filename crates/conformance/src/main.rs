@@ -1,8 +1,11 @@
 //! `appmixer-conformance`: checks an Appmixer deployment against the spec.
 //!
-//! A thin shell around [`appmixer_conformance::run`]: it reads the command
-//! line and environment, sends progress to stderr, prints the report on
-//! stdout and turns the outcome into the exit status.
+//! A thin shell around the library: it reads the command line and
+//! environment, shows progress on stderr, prints the report on stdout,
+//! writes the report files asked for, and turns the outcome into the exit
+//! status. Two subcommands sit beside the run: `snapshots` compares a
+//! server with the committed transcripts, `cleanup` removes what earlier,
+//! interrupted runs left behind.
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -10,25 +13,53 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use appmixer_conformance::{DEFAULT_CASES, DEFAULT_MAX_REQUESTS, Options};
-use clap::Parser;
+use appmixer_conformance::cleanup::{self, TagSelector};
+use appmixer_conformance::report::ReportFile;
+use appmixer_conformance::{Options, Profile, snapshots};
+use clap::{Args, Parser, Subcommand};
 
 const EXIT_CODES: &str = "\
 Exit status:
-  0  every check passed and cleanup left nothing behind
-  1  a check failed, the run was aborted, or cleanup left objects behind
+  0  every check passed, every required property was checked, and cleanup left
+     nothing behind
+  1  a check failed, or cleanup left objects behind
   2  usage, spec or connection error (bad option, bad --descriptors file, unreadable
      spec, unreachable or garbled server, slow server, refused credentials)
+  3  a required property was never checked; the report says why (e.g. \"all answers
+     were 401: are the credentials right?\", \"needs a second user\")
+  4  a safety guard stopped the run: --max-requests used up, the server failed
+     --max-consecutive-failures requests in a row, or Ctrl-C
 
 Without --url the embedded reference server is started on 127.0.0.1 and checked.
 Every object the run creates carries the run tag (amxc-<8 hex>) in its name and is
-deleted at the end; people tasks and users cannot be deleted through the API.";
+deleted at the end, also after a failure or Ctrl-C; `cleanup` removes what an
+interrupted run left. People tasks and users cannot be deleted through the API.";
 
 /// Checks an Appmixer-compatible server against spec/appmixer.yaml and
 /// Appmixer's semantics.
 #[derive(Debug, Parser)]
 #[command(name = "appmixer-conformance", version, after_help = EXIT_CODES)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compare a server's transcripts of fixed scenarios with the committed
+    /// snapshots; print a unified diff per scenario that differs (exit 1).
+    Snapshots(SnapshotArgs),
+    /// Remove the flows, stores, accounts and charts whose names carry a
+    /// harness run tag, left behind by interrupted runs (exit 1 if any is left).
+    Cleanup(CleanupArgs),
+}
+
+/// Which server, and how to get in.
+#[derive(Debug, Args)]
+struct ServerArgs {
     /// Base URL of the server to check; without it, the embedded reference
     /// server is started and checked.
     #[arg(long, env = "APPMIXER_URL")]
@@ -42,6 +73,10 @@ struct Cli {
     #[arg(long, env = "APPMIXER_PASSWORD", hide_env_values = true)]
     password: Option<String>,
 
+    /// A token to use instead of logging in.
+    #[arg(long, env = "APPMIXER_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+
     /// Sign a run-tagged user up instead of logging in.
     #[arg(long)]
     signup: bool,
@@ -53,26 +88,10 @@ struct Cli {
     /// Seconds one request may take before it counts as unanswered.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     timeout: f64,
-
-    /// Most requests the run may send before it stops (cleanup excepted).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_REQUESTS)]
-    max_requests: u64,
-
-    /// Seed of the generated flow descriptors [default: random, printed].
-    #[arg(long)]
-    seed: Option<u64>,
-
-    /// How many generated descriptor pairs to send through create and update.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_CASES)]
-    cases: u32,
-
-    /// Directory of flow files (*.json, whole flow objects) to send and read back.
-    #[arg(long, value_name = "DIR")]
-    descriptors: Option<PathBuf>,
 }
 
-impl Cli {
-    fn options(self) -> anyhow::Result<Options> {
+impl ServerArgs {
+    fn options(self, profile: Profile) -> anyhow::Result<Options> {
         anyhow::ensure!(
             self.timeout.is_finite() && self.timeout > 0.0,
             "`--timeout` must be a positive number of seconds, got `{}`",
@@ -82,20 +101,140 @@ impl Cli {
             url: self.url,
             username: self.username,
             password: self.password,
+            token: self.token,
             signup: self.signup,
             spec: self.spec,
             timeout: Duration::try_from_secs_f64(self.timeout)
                 .context("`--timeout` is out of range")?,
-            max_requests: self.max_requests,
-            seed: self.seed,
-            cases: self.cases,
-            descriptors: self.descriptors,
+            ..Options::for_profile(profile)
         })
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+#[derive(Debug, Args)]
+struct RunArgs {
+    #[command(flatten)]
+    server: ServerArgs,
+
+    /// Username of a second user, for the isolation checks (credentials mode).
+    #[arg(long, env = "APPMIXER_USERNAME_B")]
+    username_b: Option<String>,
+
+    /// Password of the second user.
+    #[arg(long, env = "APPMIXER_PASSWORD_B", hide_env_values = true)]
+    password_b: Option<String>,
+
+    /// How thorough the run is: budgets, phases and required properties.
+    #[arg(long, value_name = "smoke|standard|deep", default_value = "standard")]
+    profile: Profile,
+
+    /// Most requests the run may send before it stops with exit 4 (cleanup
+    /// excepted) [default: from the profile].
+    #[arg(long, value_name = "N")]
+    max_requests: Option<u64>,
+
+    /// Most requests per second (a token bucket) [default: no limit].
+    #[arg(long, value_name = "PER_SECOND")]
+    rate: Option<f64>,
+
+    /// Transport errors and 5xx answers in a row that stop the run with exit 4.
+    #[arg(long, value_name = "N", default_value_t = appmixer_conformance::guards::DEFAULT_MAX_CONSECUTIVE_FAILURES)]
+    max_consecutive_failures: u32,
+
+    /// Send only GET and HEAD requests (and the log-in); run the read checks only.
+    #[arg(long)]
+    read_only: bool,
+
+    /// Seed of everything generated [default: random, printed].
+    #[arg(long)]
+    seed: Option<u64>,
+
+    /// How many generated cases to send [default: from the profile].
+    #[arg(long, value_name = "N")]
+    cases: Option<u32>,
+
+    /// Directory of flow files (*.json, whole flow objects) to send and read back.
+    #[arg(long, value_name = "DIR")]
+    descriptors: Option<PathBuf>,
+
+    /// Write a report file: `json=PATH` or `junit=PATH`; repeatable.
+    #[arg(long, value_name = "FORMAT=PATH")]
+    report: Vec<ReportFile>,
+
+    /// Add the run's tag and timings to the JSON report (which then differs
+    /// from run to run).
+    #[arg(long)]
+    timings: bool,
+
+    /// Print the wall time, requests and checks per second, and the time
+    /// spent in the harness and waiting on responses.
+    #[arg(long)]
+    bench: bool,
+}
+
+impl RunArgs {
+    fn options(self) -> anyhow::Result<Options> {
+        if let Some(rate) = self.rate {
+            anyhow::ensure!(
+                rate.is_finite() && rate > 0.0,
+                "`--rate` must be a positive number of requests per second, got `{rate}`"
+            );
+        }
+        let profile = self.profile;
+        let budgets = profile.budgets();
+        let base = self.server.options(profile)?;
+        Ok(Options {
+            username_b: self.username_b,
+            password_b: self.password_b,
+            max_requests: self.max_requests.unwrap_or(budgets.max_requests),
+            rate: self.rate,
+            max_consecutive_failures: self.max_consecutive_failures,
+            read_only: self.read_only,
+            seed: self.seed,
+            cases: self.cases.unwrap_or(budgets.cases),
+            descriptors: self.descriptors,
+            progress: std::io::stderr().is_terminal(),
+            ..base
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+struct SnapshotArgs {
+    #[command(flatten)]
+    server: ServerArgs,
+
+    /// Write this server's transcripts as the snapshots instead of comparing.
+    #[arg(long)]
+    update: bool,
+
+    /// Directory of the snapshots [default: crates/conformance/tests/snapshots].
+    #[arg(long, value_name = "DIR")]
+    snapshots: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct CleanupArgs {
+    #[command(flatten)]
+    server: ServerArgs,
+
+    /// Remove only the objects of this run tag (as a run prints it).
+    #[arg(long, value_name = "TAG", value_parser = cleanup::parse_tag, conflicts_with = "all_tags")]
+    tag: Option<String>,
+
+    /// Remove the objects of every run tag.
+    #[arg(long)]
+    all_tags: bool,
+}
+
+fn init_tracing(progress_bars: bool) {
+    // With progress bars on stderr, routine progress lines would garble
+    // them; only warnings are shown unless RUST_LOG asks for more.
+    let default = if progress_bars {
+        "appmixer_conformance=warn"
+    } else {
+        "appmixer_conformance=info"
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_target(false)
@@ -103,21 +242,114 @@ async fn main() -> ExitCode {
         .without_time()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "appmixer_conformance=info".into()),
+                .unwrap_or_else(|_| default.into()),
         )
         .init();
+}
 
-    let options = match Cli::parse().options() {
+fn usage_error(error: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {error:#}");
+    ExitCode::from(appmixer_conformance::report::EXIT_ERROR)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.command.is_none() && std::io::stderr().is_terminal());
+    match cli.command {
+        None => run(cli.run).await,
+        Some(Command::Snapshots(args)) => compare_snapshots(args).await,
+        Some(Command::Cleanup(args)) => remove_leftovers(args).await,
+    }
+}
+
+async fn run(args: RunArgs) -> ExitCode {
+    let files = args.report.clone();
+    let (timings, bench) = (args.timings, args.bench);
+    let options = match args.options() {
         Ok(options) => options,
+        Err(error) => return usage_error(error),
+    };
+    let report = match appmixer_conformance::run(options).await {
+        Ok(report) => report,
         Err(error) => {
-            eprintln!("error: {error:#}");
-            return ExitCode::from(2);
+            eprintln!("error: {error}");
+            return ExitCode::from(error.exit_code());
         }
     };
-    match appmixer_conformance::run(options).await {
-        Ok(report) => {
-            print!("{report}");
-            ExitCode::from(report.exit_code())
+    print!("{report}");
+    for file in &files {
+        if let Err(error) = file.write(&report, timings) {
+            return usage_error(format!(
+                "cannot write the report to {}: {error}; check that its directory exists",
+                file.path().display()
+            ));
+        }
+    }
+    if bench {
+        eprint!("{}", report.bench());
+    }
+    ExitCode::from(report.exit_code())
+}
+
+async fn compare_snapshots(args: SnapshotArgs) -> ExitCode {
+    let dir = args.snapshots.unwrap_or_else(snapshots::default_dir);
+    let options = match args.server.options(Profile::Standard) {
+        Ok(options) => options,
+        Err(error) => return usage_error(error),
+    };
+    let transcripts = match snapshots::record(&options).await {
+        Ok(transcripts) => transcripts,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(error.exit_code());
+        }
+    };
+    if args.update {
+        return match snapshots::write(&dir, &transcripts) {
+            Ok(()) => {
+                println!("wrote {} snapshots to {}", transcripts.len(), dir.display());
+                ExitCode::SUCCESS
+            }
+            Err(error) => usage_error(format!(
+                "cannot write the snapshots to {}: {error}",
+                dir.display()
+            )),
+        };
+    }
+    let differences = snapshots::compare(&dir, &transcripts);
+    for difference in &differences {
+        print!("{}", difference.diff);
+    }
+    println!(
+        "snapshots: {} of {} scenarios match {}",
+        transcripts.len() - differences.len(),
+        transcripts.len(),
+        dir.display()
+    );
+    ExitCode::from(u8::from(!differences.is_empty()))
+}
+
+async fn remove_leftovers(args: CleanupArgs) -> ExitCode {
+    let selector = match (args.tag, args.all_tags) {
+        (Some(tag), false) => TagSelector::Tag(tag),
+        (None, true) => TagSelector::AllTags,
+        _ => return usage_error("`cleanup` needs `--tag TAG` or `--all-tags`"),
+    };
+    let options = match args.server.options(Profile::Standard) {
+        Ok(options) if options.url.is_some() && !options.signup => options,
+        Ok(_) => {
+            return usage_error(
+                "`cleanup` needs `--url` and the user whose leftovers to remove \
+                 (`--username` and `--password`, or `--token`); a new user owns nothing",
+            );
+        }
+        Err(error) => return usage_error(error),
+    };
+    match appmixer_conformance::sweep(options, &selector).await {
+        Ok(summary) => {
+            print!("{summary}");
+            ExitCode::from(summary.exit_code())
         }
         Err(error) => {
             eprintln!("error: {error}");

@@ -7,6 +7,13 @@
 //! naming its expectation and the operation it is about. A step whose result
 //! the rest of a scenario depends on uses the `require_*` methods, which
 //! record the failure and stop that scenario with [`Abort::Step`].
+//!
+//! An expectation that does not hold because the server answered 401 to the
+//! token of a user the run signed in is recorded as not checked rather than
+//! failed ([`checks::inconclusive`]): such an answer is about the
+//! credentials, not about the property; [`Results::record`] sees to it for
+//! every stage. Each stage states what it means to check in
+//! [`Session::plan`], so that the report can tell what never was.
 
 use appmixer_spec::schema::Validator;
 use serde_json::Value;
@@ -15,6 +22,7 @@ use crate::checks::{self, CheckKind, Outcome, Results};
 use crate::cleanup::{Kind, Ledger};
 use crate::compare;
 use crate::redact;
+use crate::report::Plan;
 use crate::transport::{Call, Exchange, Transport, TransportError};
 
 /// Why a scenario stopped before its end.
@@ -22,7 +30,8 @@ use crate::transport::{Call, Exchange, Transport, TransportError};
 pub enum Abort {
     /// A step failed (already recorded) and the rest depends on it.
     Step,
-    /// The request budget is used up; the whole run stops.
+    /// A guard (the request budget, the failure streak) stopped the whole
+    /// run; the reason says which.
     Budget(String),
 }
 
@@ -41,7 +50,8 @@ pub enum StatusRule {
 }
 
 impl StatusRule {
-    fn accepts(self, status: u16) -> bool {
+    /// Whether `status` satisfies the rule.
+    pub fn accepts(self, status: u16) -> bool {
         match self {
             StatusRule::Exactly(expected) => status == expected,
             StatusRule::Success => (200..300).contains(&status),
@@ -49,7 +59,8 @@ impl StatusRule {
         }
     }
 
-    fn describe(self) -> String {
+    /// The rule in words, e.g. `status 404`.
+    pub fn describe(self) -> String {
         match self {
             StatusRule::Exactly(expected) => format!("status {expected}"),
             StatusRule::Success => "a 2xx status".into(),
@@ -95,6 +106,8 @@ pub struct Session {
     pub tag: String,
     /// The user the run acts as, once signed in.
     pub user: Option<User>,
+    /// What the run means to check, per operation and property.
+    pub plan: Plan,
 }
 
 impl Session {
@@ -107,6 +120,7 @@ impl Session {
             ledger: Ledger::default(),
             tag,
             user: None,
+            plan: Plan::default(),
         }
     }
 
@@ -150,7 +164,11 @@ impl Session {
                 self.check(&exchange);
                 Ok(exchange)
             }
-            Err(error @ TransportError::Budget { .. }) => Err(Abort::Budget(error.to_string())),
+            Err(error @ (TransportError::Budget { .. } | TransportError::FailureStreak { .. })) => {
+                Err(Abort::Budget(error.to_string()))
+            }
+            // The transport recorded the refusal; nothing was sent.
+            Err(TransportError::ReadOnly { .. }) => Err(Abort::Step),
             Err(error @ TransportError::Network { .. }) => {
                 self.results.count_call(&operation);
                 self.fail(
@@ -212,11 +230,34 @@ impl Session {
         expected: impl FnOnce() -> String,
         actual: impl FnOnce() -> String,
     ) -> bool {
+        self.expect_as(
+            CheckKind::Semantics,
+            operation,
+            expectation,
+            exchange,
+            holds,
+            expected,
+            actual,
+        )
+    }
+
+    /// Records an expectation of the property `kind`; returns whether it held.
+    #[allow(clippy::too_many_arguments)]
+    pub fn expect_as(
+        &mut self,
+        kind: CheckKind,
+        operation: &str,
+        expectation: &str,
+        exchange: Option<&Exchange>,
+        holds: bool,
+        expected: impl FnOnce() -> String,
+        actual: impl FnOnce() -> String,
+    ) -> bool {
         let mismatch = (!holds).then(|| (expected(), actual()));
         self.results.record(
             Outcome {
                 operation: operation.to_string(),
-                kind: CheckKind::Semantics,
+                kind,
                 expectation: expectation.to_string(),
                 mismatch,
             },

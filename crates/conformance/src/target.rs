@@ -2,11 +2,13 @@
 //!
 //! Without `--url` the harness starts the embedded reference server on
 //! 127.0.0.1 and signs a user up there; with `--url` it checks that server,
-//! either signing its own run-tagged user up (`--signup`) or logging in with
-//! the given credentials. Signing in is also the connection check: a server
-//! that cannot be reached, answers too slowly, answers with something that is
-//! not the API, or refuses the credentials ends the run here with a one-line
-//! [`RunError`] instead of a report full of failures.
+//! either signing its own run-tagged user up (`--signup`), logging in with
+//! the given credentials, or using a token it was given (`--token`, which
+//! lets a `--read-only` run send nothing but reads). Signing in is also the
+//! connection check: a server that cannot be reached, answers too slowly,
+//! answers with something that is not the API, or refuses the credentials
+//! ends the run here with a one-line [`RunError`] instead of a report full
+//! of failures.
 
 use serde_json::{Value, json};
 use url::Url;
@@ -29,12 +31,15 @@ pub enum Login {
         /// The password.
         password: String,
     },
+    /// Use a token obtained elsewhere.
+    Token(String),
 }
 
 impl std::fmt::Debug for Login {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Login::Signup => f.write_str("Signup"),
+            Login::Token(_) => f.write_str("Token(<redacted>)"),
             Login::Credentials { username, .. } => f
                 .debug_struct("Credentials")
                 .field("username", username)
@@ -107,7 +112,43 @@ pub async fn sign_in(session: &mut Session, login: &Login) -> Result<(), RunErro
     match login {
         Login::Signup => sign_up(session).await,
         Login::Credentials { username, password } => log_in(session, username, password).await,
+        Login::Token(token) => use_token(session, token).await,
     }
+}
+
+async fn use_token(session: &mut Session, token: &str) -> Result<(), RunError> {
+    tracing::info!("using the given token");
+    session.transport.set_token(token.to_string());
+    let exchange = send(session, Call::new("getUser")).await?;
+    let body = api_answer(session, &exchange)?;
+    if !exchange.is_success() {
+        return Err(RunError::Connection {
+            url: session.transport.base_url().to_string(),
+            reason: format!(
+                "`getUser` with the given token answered {} ({}); check `--token` (or \
+                 APPMIXER_TOKEN)",
+                exchange.status(),
+                message_of(&body)
+            ),
+        });
+    }
+    let username = body
+        .get("username")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let email = body
+        .get("email")
+        .and_then(Value::as_str)
+        .unwrap_or(&username)
+        .to_string();
+    session.user = Some(User {
+        username,
+        password: String::new(),
+        email,
+        signed_up: false,
+    });
+    Ok(())
 }
 
 async fn sign_up(session: &mut Session) -> Result<(), RunError> {

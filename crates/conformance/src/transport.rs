@@ -8,11 +8,15 @@
 //! [`Exchange`]. Only a call that the spec declares can be sent: a parameter
 //! the operation does not have is refused before anything goes on the wire.
 //!
-//! The transport also holds the run's safety guards: the request budget
-//! (`--max-requests`) and the retry policy. It retries transport errors on
-//! `GET` only (other methods may have taken effect) and `429`/`503` answers
-//! that carry a `Retry-After` of at most [`MAX_RETRY_AFTER`], a bounded
-//! number of times.
+//! The transport also holds the run's safety guards ([`crate::guards`]):
+//! `--read-only` refuses every request but `GET` and `HEAD` before it is
+//! sent, the request budget (`--max-requests`), the rate limit (`--rate`)
+//! and the streak of failed requests (`--max-consecutive-failures`). It
+//! retries transport errors on `GET` only (other methods may have taken
+//! effect), and `429`/`503` answers a bounded number of times, waiting as
+//! long as their `Retry-After` asks (at most [`MAX_RETRY_AFTER`]) or backing
+//! off exponentially when they do not say. It counts what it sent, per
+//! method, and how long it waited for answers.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -24,7 +28,9 @@ use serde_json::Value;
 use url::Url;
 
 use crate::catalog::{Catalog, Location, OperationShape, TokenPolicy};
+use crate::guards::{self, FailureStreak, Guards, MethodCounts, Refusal, Stop, TokenBucket};
 use crate::redact;
+use crate::report::progress::Progress;
 
 /// Characters left alone in a path segment: RFC 3986 unreserved ones.
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -42,6 +48,34 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 /// The pause before retrying a `GET` after a transport error.
 const TRANSPORT_RETRY_PAUSE: Duration = Duration::from_millis(250);
 
+/// The first pause after a `429` or `503` without `Retry-After`; it doubles
+/// with each retry.
+const BACKOFF_START: Duration = Duration::from_millis(500);
+
+/// Which credentials a call carries.
+#[derive(Clone, PartialEq, Eq)]
+enum CallAuth {
+    /// The token of the session's user, where the operation takes one.
+    Session,
+    /// No token at all.
+    None,
+    /// Another token of a user the run signed in (a second user).
+    User(String),
+    /// A token meant to be refused: malformed, forged or foreign.
+    Probe(String),
+}
+
+/// Which credentials an exchange went out with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SentAuth {
+    /// A token of a user the run signed in.
+    RunUser,
+    /// A token meant to be refused.
+    Probe,
+    /// No token.
+    None,
+}
+
 /// A request to one operation, before it is built.
 #[derive(Debug, Clone)]
 pub struct Call {
@@ -49,7 +83,18 @@ pub struct Call {
     path: Vec<(String, String)>,
     query: Vec<(String, String)>,
     body: Option<Value>,
-    send_token: bool,
+    auth: CallAuth,
+}
+
+impl fmt::Debug for CallAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CallAuth::Session => "Session",
+            CallAuth::None => "None",
+            CallAuth::User(_) => "User(<redacted>)",
+            CallAuth::Probe(_) => "Probe(<redacted>)",
+        })
+    }
 }
 
 impl Call {
@@ -60,7 +105,7 @@ impl Call {
             path: Vec::new(),
             query: Vec::new(),
             body: None,
-            send_token: true,
+            auth: CallAuth::Session,
         }
     }
 
@@ -84,7 +129,21 @@ impl Call {
 
     /// Sends no token even where the operation accepts one.
     pub fn without_token(mut self) -> Self {
-        self.send_token = false;
+        self.auth = CallAuth::None;
+        self
+    }
+
+    /// Sends `token`, a token of another user the run signed in, instead of
+    /// the session's.
+    pub fn as_user(mut self, token: &str) -> Self {
+        self.auth = CallAuth::User(token.to_string());
+        self
+    }
+
+    /// Sends `token`, which the server is meant to refuse, as the bearer
+    /// token, even to an operation whose token is optional.
+    pub fn with_probe_token(mut self, token: &str) -> Self {
+        self.auth = CallAuth::Probe(token.to_string());
         self
     }
 
@@ -131,6 +190,8 @@ pub struct Exchange {
     pub response: Received,
     /// How long the final attempt took.
     pub elapsed: Duration,
+    /// Which credentials it carried.
+    pub auth: SentAuth,
 }
 
 impl Exchange {
@@ -193,6 +254,31 @@ pub enum TransportError {
         reason: String,
     },
 
+    /// The server failed too many requests in a row.
+    #[error(
+        "the server failed {count} requests in a row (last: {last}); check that it is healthy, \
+         or raise `--max-consecutive-failures`"
+    )]
+    FailureStreak {
+        /// How many failed in a row.
+        count: u32,
+        /// What the last failure was.
+        last: String,
+    },
+
+    /// `--read-only` refused a request that could change something.
+    #[error(
+        "`--read-only` refused {method} {path} ({operation}): only GET and HEAD requests are sent"
+    )]
+    ReadOnly {
+        /// The `operationId`.
+        operation: String,
+        /// The method.
+        method: Method,
+        /// The path template.
+        path: String,
+    },
+
     /// The request was sent but no usable response came back.
     #[error("{method} {url} ({operation}) got no answer: {reason}")]
     Network {
@@ -207,15 +293,31 @@ pub enum TransportError {
     },
 }
 
+/// Time a run spent on the wire and in pauses the guards asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WireTimes {
+    /// Waiting for answers, over every attempt.
+    pub waiting: Duration,
+    /// Pausing for the rate limit and for retries.
+    pub pausing: Duration,
+}
+
 /// Sends calls to one server, counting and recording them.
 pub struct Transport {
     client: reqwest::Client,
     base: Url,
     catalog: Catalog,
     token: Option<String>,
+    guards: Guards,
+    guards_lifted: bool,
     sent: u64,
-    limit: u64,
-    budget_enforced: bool,
+    methods: MethodCounts,
+    streak: FailureStreak,
+    bucket: Option<TokenBucket>,
+    refusals: Vec<Refusal>,
+    stop: Option<Stop>,
+    times: WireTimes,
+    progress: Option<Progress>,
 }
 
 impl fmt::Debug for Transport {
@@ -224,7 +326,7 @@ impl fmt::Debug for Transport {
             .field("base", &self.base.as_str())
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("sent", &self.sent)
-            .field("limit", &self.limit)
+            .field("guards", &self.guards)
             .finish_non_exhaustive()
     }
 }
@@ -247,15 +349,39 @@ impl Transport {
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
+        let guards = Guards {
+            max_requests: limit,
+            ..Guards::default()
+        };
         Ok(Self {
             client,
             base,
             catalog,
             token: None,
+            streak: FailureStreak::new(guards.max_consecutive_failures),
+            bucket: None,
+            guards,
+            guards_lifted: false,
             sent: 0,
-            limit,
-            budget_enforced: true,
+            methods: MethodCounts::default(),
+            refusals: Vec::new(),
+            stop: None,
+            times: WireTimes::default(),
+            progress: None,
         })
+    }
+
+    /// Enforces `guards` from now on, in place of the budget given to [`Transport::new`].
+    pub fn with_guards(mut self, guards: Guards) -> Self {
+        self.streak = FailureStreak::new(guards.max_consecutive_failures);
+        self.bucket = guards.rate.map(TokenBucket::new);
+        self.guards = guards;
+        self
+    }
+
+    /// Counts every request in `progress` from now on.
+    pub fn set_progress(&mut self, progress: Progress) {
+        self.progress = Some(progress);
     }
 
     /// Uses `token` as the bearer token from now on.
@@ -263,15 +389,51 @@ impl Transport {
         self.token = Some(token);
     }
 
+    /// The session user's token, once signed in.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
     /// How many requests were sent, retries included.
     pub fn requests_sent(&self) -> u64 {
         self.sent
     }
 
-    /// Stops enforcing the budget. Cleanup runs this way: deleting what the
-    /// run created is bounded by what it created and always worth sending.
+    /// How many requests were sent with each method, retries included.
+    pub fn method_counts(&self) -> &MethodCounts {
+        &self.methods
+    }
+
+    /// The requests `--read-only` refused to send.
+    pub fn refusals(&self) -> &[Refusal] {
+        &self.refusals
+    }
+
+    /// Why a guard stopped the run, once one did.
+    pub fn stop(&self) -> Option<&Stop> {
+        self.stop.as_ref()
+    }
+
+    /// Notes that the run was stopped from outside (Ctrl-C).
+    pub fn interrupted(&mut self) {
+        self.stop.get_or_insert(Stop::Interrupted);
+    }
+
+    /// Time spent waiting for answers and pausing.
+    pub fn wire_times(&self) -> WireTimes {
+        self.times
+    }
+
+    /// The guards this transport enforces.
+    pub fn guards(&self) -> &Guards {
+        &self.guards
+    }
+
+    /// Stops enforcing the budget and the failure streak. Cleanup runs this
+    /// way: deleting what the run created is bounded by what it created and
+    /// always worth sending. The read-only guard and the rate limit stay.
     pub fn lift_budget(&mut self) {
-        self.budget_enforced = false;
+        self.guards_lifted = true;
     }
 
     /// The catalog the transport builds requests from.
@@ -294,15 +456,35 @@ impl Transport {
         })?;
         let url = build_url(&self.base, &operation, &call)?;
         let (content_type, body) = encode_body(&operation, &call)?;
-        let headers = self.headers(&operation, &call, content_type)?;
+        let (headers, auth) = self.headers(&operation, &call, content_type)?;
+        if self.guards.read_only && !guards::allows_in_read_only(&operation.method, &operation.id) {
+            tracing::warn!(
+                operation = %operation.id,
+                method = %operation.method,
+                "read-only: refused a request that could change something"
+            );
+            self.refusals.push(Refusal {
+                operation: operation.id.clone(),
+                method: operation.method.to_string(),
+                path: operation.path.clone(),
+            });
+            return Err(TransportError::ReadOnly {
+                operation: operation.id.clone(),
+                method: operation.method.clone(),
+                path: operation.path.clone(),
+            });
+        }
         let shown_url = redact::url(&url);
         let mut retries = 0;
 
         loop {
-            if self.budget_enforced && self.sent >= self.limit {
-                return Err(TransportError::Budget { limit: self.limit });
-            }
+            self.admit()?;
+            self.pace().await;
             self.sent += 1;
+            self.methods.add(&operation.method);
+            if let Some(progress) = &self.progress {
+                progress.request();
+            }
             let started = Instant::now();
             let mut request = self
                 .client
@@ -316,9 +498,13 @@ impl Transport {
                 Err(error) => Err(describe(&error)),
             };
             let elapsed = started.elapsed();
+            self.times.waiting += elapsed;
 
             match outcome {
                 Ok(response) => {
+                    let failed = (response.status >= 500)
+                        .then(|| format!("{} answered {}", operation.id, response.status));
+                    self.streak.observe(failed);
                     tracing::debug!(
                         operation = %operation.id,
                         method = %operation.method,
@@ -332,7 +518,7 @@ impl Transport {
                         body = %redact::body_preview(&response.body, 2048),
                         "response body"
                     );
-                    if let Some(pause) = retry_pause(&response)
+                    if let Some(pause) = retry_pause(&response, retries)
                         && retries < MAX_RETRIES
                     {
                         retries += 1;
@@ -342,7 +528,7 @@ impl Transport {
                             pause_ms = pause.as_millis() as u64,
                             "server asked to retry later"
                         );
-                        tokio::time::sleep(pause).await;
+                        self.pause(pause).await;
                         continue;
                     }
                     return Ok(Exchange {
@@ -355,9 +541,12 @@ impl Transport {
                         },
                         response,
                         elapsed,
+                        auth,
                     });
                 }
                 Err(reason) => {
+                    self.streak
+                        .observe(Some(format!("{} got no answer: {reason}", operation.id)));
                     tracing::debug!(
                         operation = %operation.id,
                         method = %operation.method,
@@ -367,7 +556,7 @@ impl Transport {
                     );
                     if operation.method == Method::GET && retries < MAX_RETRIES {
                         retries += 1;
-                        tokio::time::sleep(TRANSPORT_RETRY_PAUSE * retries).await;
+                        self.pause(TRANSPORT_RETRY_PAUSE * retries).await;
                         continue;
                     }
                     return Err(TransportError::Network {
@@ -381,29 +570,79 @@ impl Transport {
         }
     }
 
+    /// Refuses the next attempt when the budget is used up or the server
+    /// failed too often in a row, remembering which guard stopped the run.
+    fn admit(&mut self) -> Result<(), TransportError> {
+        if self.guards_lifted {
+            return Ok(());
+        }
+        if self.sent >= self.guards.max_requests {
+            let limit = self.guards.max_requests;
+            self.stop.get_or_insert(Stop::Budget { limit });
+            return Err(TransportError::Budget { limit });
+        }
+        if let Some(stop) = self.streak.stop() {
+            let error = match &stop {
+                Stop::FailureStreak { count, last } => TransportError::FailureStreak {
+                    count: *count,
+                    last: last.clone(),
+                },
+                _ => unreachable!("a failure streak only stops with `Stop::FailureStreak`"),
+            };
+            self.stop.get_or_insert(stop);
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    /// Waits for the rate limit, if there is one.
+    async fn pace(&mut self) {
+        let wait = match &mut self.bucket {
+            Some(bucket) => bucket.take(Instant::now()),
+            None => return,
+        };
+        if !wait.is_zero() {
+            self.pause(wait).await;
+        }
+    }
+
+    async fn pause(&mut self, pause: Duration) {
+        self.times.pausing += pause;
+        tokio::time::sleep(pause).await;
+    }
+
     fn headers(
         &self,
         operation: &OperationShape,
         call: &Call,
         content_type: Option<&'static str>,
-    ) -> Result<HeaderMap, TransportError> {
+    ) -> Result<(HeaderMap, SentAuth), TransportError> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         if let Some(content_type) = content_type {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         }
-        let wants_token = operation.token != TokenPolicy::None && call.send_token;
-        if let (true, Some(token)) = (wants_token, &self.token) {
-            let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-                TransportError::NotInSpec {
-                    operation: operation.id.clone(),
-                    reason: "the token holds characters a header cannot carry".into(),
-                }
-            })?;
-            value.set_sensitive(true);
-            headers.insert(AUTHORIZATION, value);
-        }
-        Ok(headers)
+        let takes_token = operation.token != TokenPolicy::None;
+        let (token, auth) = match &call.auth {
+            CallAuth::Session if takes_token => (self.token.as_deref(), SentAuth::RunUser),
+            CallAuth::User(token) if takes_token => (Some(token.as_str()), SentAuth::RunUser),
+            // A probe goes out even to a public operation: what the server
+            // does with an unwanted token is part of what is probed.
+            CallAuth::Probe(token) => (Some(token.as_str()), SentAuth::Probe),
+            _ => (None, SentAuth::None),
+        };
+        let Some(token) = token else {
+            return Ok((headers, SentAuth::None));
+        };
+        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            TransportError::NotInSpec {
+                operation: operation.id.clone(),
+                reason: "the token holds characters a header cannot carry".into(),
+            }
+        })?;
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
+        Ok((headers, auth))
     }
 }
 
@@ -541,16 +780,27 @@ async fn read_response(response: reqwest::Response) -> Result<Received, String> 
     })
 }
 
-fn retry_pause(response: &Received) -> Option<Duration> {
+/// How long to wait before retrying `response`, the answer to the attempt
+/// after `retries` retries, or `None` when it is not to be retried.
+fn retry_pause(response: &Received, retries: u32) -> Option<Duration> {
     if response.status != 429 && response.status != 503 {
         return None;
     }
-    let value = response
+    let retry_after = response
         .headers
         .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(RETRY_AFTER.as_str()))?;
-    let pause = Duration::from_secs(value.1.trim().parse().ok()?);
-    (pause <= MAX_RETRY_AFTER).then_some(pause)
+        .find(|(name, _)| name.eq_ignore_ascii_case(RETRY_AFTER.as_str()));
+    match retry_after {
+        // TODO: `Retry-After` may also be an HTTP date; no date parser is a
+        // dependency yet, so a date is treated like a missing header.
+        Some((_, value)) if value.trim().parse::<u64>().is_ok() => {
+            let pause = Duration::from_secs(value.trim().parse().ok()?);
+            // A server asking for a longer pause than a run can afford gets
+            // its answer recorded instead.
+            (pause <= MAX_RETRY_AFTER).then_some(pause)
+        }
+        _ => Some(BACKOFF_START * 2u32.saturating_pow(retries)),
+    }
 }
 
 /// A one-line account of a reqwest error, with its causes.
@@ -689,6 +939,7 @@ mod tests {
             transport
                 .headers(op, &call, None)
                 .unwrap()
+                .0
                 .get(AUTHORIZATION)
                 .map(|v| v.to_str().unwrap().to_string())
         };
@@ -703,6 +954,30 @@ mod tests {
         );
         assert_eq!(has_token(&optional, Call::new("op").without_token()), None);
         assert_eq!(has_token(&public, Call::new("op")), None);
+        assert_eq!(
+            has_token(&protected, Call::new("op").as_user("b-token")),
+            Some("Bearer b-token".into())
+        );
+        assert_eq!(has_token(&public, Call::new("op").as_user("b-token")), None);
+        assert_eq!(
+            has_token(&public, Call::new("op").with_probe_token("forged")),
+            Some("Bearer forged".into())
+        );
+    }
+
+    #[test]
+    fn each_exchange_says_which_credentials_it_carried() {
+        let base = Url::parse("http://127.0.0.1:9").unwrap();
+        let mut transport =
+            Transport::new(base, Catalog::default(), Duration::from_secs(1), 10).unwrap();
+        transport.set_token("t0k3n".into());
+        let protected = operation("/user", vec![], None);
+        let auth = |call: Call| transport.headers(&protected, &call, None).unwrap().1;
+
+        assert_eq!(auth(Call::new("op")), SentAuth::RunUser);
+        assert_eq!(auth(Call::new("op").as_user("b")), SentAuth::RunUser);
+        assert_eq!(auth(Call::new("op").with_probe_token("x")), SentAuth::Probe);
+        assert_eq!(auth(Call::new("op").without_token()), SentAuth::None);
     }
 
     #[test]
@@ -714,9 +989,27 @@ mod tests {
             body: Vec::new(),
         };
 
-        assert_eq!(retry_pause(&answer(429, "2")), Some(Duration::from_secs(2)));
-        assert_eq!(retry_pause(&answer(503, "0")), Some(Duration::ZERO));
-        assert_eq!(retry_pause(&answer(500, "2")), None);
-        assert_eq!(retry_pause(&answer(429, "3600")), None);
+        assert_eq!(
+            retry_pause(&answer(429, "2"), 0),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(retry_pause(&answer(503, "0"), 2), Some(Duration::ZERO));
+        assert_eq!(retry_pause(&answer(500, "2"), 0), None);
+        assert_eq!(retry_pause(&answer(429, "3600"), 0), None);
+    }
+
+    #[test]
+    fn without_retry_after_429_and_503_back_off_exponentially() {
+        let bare = |status| Received {
+            status,
+            headers: Vec::new(),
+            content_type: None,
+            body: Vec::new(),
+        };
+
+        assert_eq!(retry_pause(&bare(429), 0), Some(BACKOFF_START));
+        assert_eq!(retry_pause(&bare(503), 1), Some(BACKOFF_START * 2));
+        assert_eq!(retry_pause(&bare(429), 2), Some(BACKOFF_START * 4));
+        assert_eq!(retry_pause(&bare(502), 0), None);
     }
 }

@@ -26,7 +26,7 @@ async fn an_exhausted_budget_stops_the_run_and_cleanup_still_deletes() {
         .await
         .expect("the run starts");
 
-    assert_eq!(report.exit_code(), 1);
+    assert_eq!(report.exit_code(), 4, "a guard stop is exit status 4");
     let reason = report
         .aborted
         .as_deref()

@@ -33,10 +33,13 @@ async fn a_run_with_credentials_passes_and_leaves_nothing_behind() {
         .expect("the reference server starts");
     let base = server.base_url();
     let token = common::sign_up(&base, "operator@example.com", "s3cret-Passw0rd").await;
+    let token_b = common::sign_up(&base, "second@example.com", "s3cret-Passw0rd-b").await;
     let options = Options {
         url: Some(base.clone()),
         username: Some("operator@example.com".into()),
         password: Some("s3cret-Passw0rd".into()),
+        username_b: Some("second@example.com".into()),
+        password_b: Some("s3cret-Passw0rd-b".into()),
         cases: 4,
         ..Options::default()
     };
@@ -48,12 +51,14 @@ async fn a_run_with_credentials_passes_and_leaves_nothing_behind() {
     assert!(report.failures.is_empty(), "unexpected failures:\n{report}");
     assert_eq!(report.exit_code(), 0);
     for path in ["/flows", "/stores", "/accounts", "/charts"] {
-        let listed = common::get_json(&base, path, &token).await;
-        assert_eq!(
-            listed,
-            Value::Array(Vec::new()),
-            "{path} still lists objects of the run"
-        );
+        for token in [&token, &token_b] {
+            let listed = common::get_json(&base, path, token).await;
+            assert_eq!(
+                listed,
+                Value::Array(Vec::new()),
+                "{path} still lists objects of the run"
+            );
+        }
     }
     server.shutdown().await;
 }

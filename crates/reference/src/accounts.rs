@@ -83,6 +83,11 @@ impl Account {
             .unwrap_or_default()
     }
 
+    /// The token as it was given.
+    pub fn token(&self) -> &Map<String, Value> {
+        &self.token
+    }
+
     /// The scope the token grants: its `scope`, as a list or a space- or
     /// comma-separated string.
     fn authorized_scope(&self) -> Vec<String> {
@@ -109,6 +114,11 @@ impl Accounts {
             .get(account_id)
             .filter(|account| account.owner == caller.id)
             .ok_or_else(|| ApiError::not_found("Account"))
+    }
+
+    /// Account `account_id`, whoever owns it.
+    pub fn get(&self, account_id: &str) -> Option<&Account> {
+        self.by_id.get(account_id)
     }
 
     /// The accounts of user `user_id`, oldest first.

@@ -23,7 +23,8 @@ use crate::users::Caller;
 
 const SORTABLE: [&str; 3] = ["name", "index", "mtime"];
 
-const TYPES: [&str; 5] = ["bar", "line", "scatter", "area", "pie"];
+/// The chart types the spec's `ChartType` enum allows.
+pub const TYPES: [&str; 5] = ["bar", "line", "scatter", "area", "pie"];
 
 /// The fields a client may write, in the order a chart answers them.
 const WRITABLE: [&str; 6] = ["name", "index", "type", "query", "options", "traces"];
@@ -50,6 +51,20 @@ struct Chart {
 }
 
 impl Charts {
+    /// The owner and document of chart `chart_id`, whoever owns it.
+    pub fn get(&self, chart_id: &str) -> Option<(&str, &Map<String, Value>)> {
+        self.by_id
+            .get(chart_id)
+            .map(|chart| (chart.owner.as_str(), &chart.document))
+    }
+
+    /// The document of chart `chart_id`, whoever owns it, for changing it.
+    pub fn document_mut(&mut self, chart_id: &str) -> Option<&mut Map<String, Value>> {
+        self.by_id
+            .get_mut(chart_id)
+            .map(|chart| &mut chart.document)
+    }
+
     fn owned_mut(&mut self, caller: &Caller, chart_id: &str) -> ApiResult<&mut Chart> {
         self.by_id
             .get_mut(chart_id)

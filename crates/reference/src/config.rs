@@ -2,13 +2,16 @@
 //!
 //! [`Config::default`] is what tests and the harness want: a random JWT
 //! secret per server (so tokens of one server are refused by another),
-//! Appmixer's 30-day token lifetime and a 16 MiB body limit. The `with_*`
-//! methods change one setting each.
+//! Appmixer's 30-day token lifetime, a 16 MiB body limit and no planted
+//! faults. The `with_*` methods change one setting each.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::time::Duration;
 
 use rand::RngExt;
+
+use crate::faults::Fault;
 
 /// The settings of one reference server.
 #[derive(Clone)]
@@ -20,6 +23,8 @@ pub struct Config {
     pub token_lifetime: Duration,
     /// The largest request body accepted, in bytes; larger bodies answer 413.
     pub body_limit: usize,
+    /// The planted faults to switch on; empty for a correct server.
+    pub faults: BTreeSet<Fault>,
 }
 
 impl Config {
@@ -48,6 +53,13 @@ impl Config {
         self.body_limit = bytes;
         self
     }
+
+    /// Switches `fault` on: the server then breaks one of Appmixer's rules on
+    /// purpose, as the fault's description says.
+    pub fn with_fault(mut self, fault: Fault) -> Self {
+        self.faults.insert(fault);
+        self
+    }
 }
 
 impl Default for Config {
@@ -57,6 +69,7 @@ impl Default for Config {
             jwt_secret: secret.to_vec(),
             token_lifetime: Duration::from_secs(30 * 24 * 60 * 60),
             body_limit: 16 * 1024 * 1024,
+            faults: BTreeSet::new(),
         }
     }
 }
@@ -67,6 +80,7 @@ impl fmt::Debug for Config {
             .field("jwt_secret", &"<redacted>")
             .field("token_lifetime", &self.token_lifetime)
             .field("body_limit", &self.body_limit)
+            .field("faults", &self.faults)
             .finish()
     }
 }

@@ -97,6 +97,11 @@ impl ApiError {
         )
     }
 
+    /// The status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
     /// The Boom body of this error.
     pub fn body(&self) -> Value {
         let mut body = Map::new();

@@ -130,6 +130,11 @@ impl Flows {
     }
 
     /// Flow `flow_id`, whoever owns it.
+    pub fn get(&self, flow_id: &str) -> Option<&Flow> {
+        self.by_id.get(flow_id)
+    }
+
+    /// Flow `flow_id`, whoever owns it, for changing it.
     pub fn get_mut(&mut self, flow_id: &str) -> Option<&mut Flow> {
         self.by_id.get_mut(flow_id)
     }

@@ -21,6 +21,10 @@
 //! (requests refused with Boom bodies), `state` (one lock per area) and
 //! `clock` (timestamps that never repeat). Only the entry points below are
 //! public: clients meet the server over HTTP, never through its internals.
+//!
+//! [`Fault`]s make a deliberately wrong server, to show that a conformance
+//! harness catches what it should: `Config::default().with_fault(…)`. They
+//! are a separate layer that a server without faults never runs.
 
 #![warn(missing_docs)]
 
@@ -30,6 +34,7 @@ mod clock;
 mod config;
 mod errors;
 mod extractors;
+mod faults;
 mod flow_auth;
 mod flows;
 mod ids;
@@ -54,14 +59,19 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 pub use config::Config;
+pub use faults::{Area, Fault, FaultClass, FaultInfo, UnknownFault, catalogue};
 pub use server::{Server, spawn, spawn_with};
 
 use errors::ApiError;
 use state::AppState;
 
 /// The server's routes with empty state and `config`, ready to serve.
+///
+/// The fault middleware is added only when `config.faults` names some, so a
+/// correct server never consults it.
 pub fn router(config: Config) -> Router {
     let body_limit = config.body_limit;
+    let faults = config.faults.clone();
     let state = Arc::new(AppState::new(config));
     let routes = Router::new()
         .merge(users::routes())
@@ -73,8 +83,13 @@ pub fn router(config: Config) -> Router {
         .merge(logs::routes())
         .merge(people_tasks::routes())
         .merge(charts::routes())
-        .with_state(state);
-    with_protocol(routes, body_limit)
+        .with_state(state.clone());
+    let app = with_protocol(routes, body_limit);
+    if faults.is_empty() {
+        app
+    } else {
+        faults::wrap(app, state, &faults)
+    }
 }
 
 /// Wraps `routes` in what every operation shares: Boom bodies for unknown

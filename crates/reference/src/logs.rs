@@ -112,6 +112,17 @@ impl Logs {
             msg,
         });
     }
+
+    /// The owner of entry `log_id` of index `index`, if there is one.
+    pub fn owner_of(&self, index: &str, log_id: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|entry| {
+                entry.hit.get("_id").and_then(Value::as_str) == Some(log_id)
+                    && entry.hit.get("_index").and_then(Value::as_str) == Some(index)
+            })
+            .map(|entry| entry.owner.as_str())
+    }
 }
 
 /// One term of a `query`.

@@ -3,11 +3,16 @@
 //!
 //! `cargo run -p appmixer-reference -- --port 2200` serves on Appmixer's
 //! default port; `--port 0` lets the system pick one. The first line printed
-//! is the address, so scripts can read it.
+//! is the address, so scripts can read it. `--fault NAME` (repeatable, or
+//! `APPMIXER_REFERENCE_FAULTS=NAME,NAME`) switches planted faults on, to
+//! check that a conformance harness catches them; `--list-faults` prints
+//! their catalogue.
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use appmixer_reference::{Config, Fault};
 use clap::Parser;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -23,6 +28,20 @@ struct Args {
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
+
+    /// Switch a planted fault on (repeatable); the server then breaks one of
+    /// Appmixer's rules on purpose. `--list-faults` names them.
+    #[arg(
+        long = "fault",
+        value_name = "NAME",
+        env = "APPMIXER_REFERENCE_FAULTS",
+        value_delimiter = ','
+    )]
+    faults: Vec<Fault>,
+
+    /// Print the catalogue of planted faults and exit.
+    #[arg(long)]
+    list_faults: bool,
 }
 
 #[tokio::main]
@@ -31,9 +50,14 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if args.list_faults {
+        print!("{}", appmixer_reference::catalogue());
+        return Ok(());
+    }
 
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .await
@@ -46,7 +70,11 @@ async fn main() -> anyhow::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     println!("appmixer-reference listening on http://{addr}");
 
-    let app = appmixer_reference::router(appmixer_reference::Config::default());
+    let config = args
+        .faults
+        .into_iter()
+        .fold(Config::default(), Config::with_fault);
+    let app = appmixer_reference::router(config);
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             if let Err(error) = tokio::signal::ctrl_c().await {

@@ -47,6 +47,30 @@ pub struct Tasks {
     by_id: HashMap<String, Task>,
 }
 
+impl Tasks {
+    /// The `status` of task `task_id`, if it exists.
+    pub fn status(&self, task_id: &str) -> Option<&str> {
+        self.by_id.get(task_id).map(|task| task.field("status"))
+    }
+
+    /// Sets the `status` of task `task_id`, if it exists.
+    pub fn set_status(&mut self, task_id: &str, status: &str) {
+        if let Some(task) = self.by_id.get_mut(task_id) {
+            task.document.insert("status".into(), status.into());
+        }
+    }
+
+    /// The approver and requester secrets of task `task_id`, if it exists.
+    pub fn secrets(&self, task_id: &str) -> Option<(&str, &str)> {
+        self.by_id.get(task_id).map(|task| {
+            (
+                task.approver_secret.as_str(),
+                task.requester_secret.as_str(),
+            )
+        })
+    }
+}
+
 struct Task {
     /// The task as answered, less `isApprover`, which depends on the caller.
     document: Map<String, Value>,

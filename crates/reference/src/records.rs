@@ -44,7 +44,7 @@ pub struct Record {
 }
 
 /// The record as answered.
-fn record_document(store: &Store, key: &str, record: &Record) -> Map<String, Value> {
+pub fn record_document(store: &Store, key: &str, record: &Record) -> Map<String, Value> {
     let mut document = Map::new();
     document.insert("key".into(), key.into());
     document.insert("value".into(), record.value.clone());

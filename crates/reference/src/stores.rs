@@ -59,6 +59,16 @@ impl Stores {
             .ok_or_else(|| ApiError::not_found("Store"))
     }
 
+    /// Every store, whoever owns it, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Store> {
+        self.by_id.values()
+    }
+
+    /// Store `store_id`, whoever owns it, for changing it.
+    pub fn get_mut(&mut self, store_id: &str) -> Option<&mut Store> {
+        self.by_id.get_mut(store_id)
+    }
+
     /// The caller's store `store_id`, for changing it.
     pub fn owned_mut(&mut self, caller: &Caller, store_id: &str) -> ApiResult<&mut Store> {
         self.by_id
@@ -69,7 +79,7 @@ impl Stores {
 }
 
 /// The store as `getStore` answers it.
-fn store_document(store: &Store) -> Value {
+pub fn store_document(store: &Store) -> Value {
     json!({ "storeId": store.id, "name": store.name, "userId": store.owner })
 }
 

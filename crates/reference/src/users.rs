@@ -87,6 +87,38 @@ impl Users {
             .values()
             .find(|user| user.username == login || user.email == login)
     }
+
+    /// Whether a user's username or e-mail is `login`.
+    pub fn has_login(&self, login: &str) -> bool {
+        self.find_by_login(login).is_some()
+    }
+
+    /// Whether user `user_id` exists.
+    pub fn contains(&self, user_id: &str) -> bool {
+        self.by_id.contains_key(user_id)
+    }
+
+    /// Adds a user without checking that the login is free, and returns its id.
+    pub fn add(
+        &mut self,
+        username: &str,
+        email: &str,
+        password: &str,
+        metadata: Option<Map<String, Value>>,
+    ) -> String {
+        let salt: [u8; 16] = rand::rng().random();
+        let user = User {
+            id: ids::object_id(),
+            username: username.to_owned(),
+            email: email.to_owned(),
+            metadata,
+            password_hash: hash_password(&salt, password),
+            salt,
+        };
+        let id = user.id.clone();
+        self.by_id.insert(id.clone(), user);
+        id
+    }
 }
 
 /// The authenticated user a request acts for.
@@ -138,7 +170,7 @@ fn verify_token(state: &SharedState, token: &str) -> ApiResult<String> {
 }
 
 /// A fresh token for `user_id`, valid for the configured lifetime.
-fn issue_token(state: &SharedState, user_id: &str) -> ApiResult<String> {
+pub fn issue_token(state: &SharedState, user_id: &str) -> ApiResult<String> {
     let issued = state.clock.now().timestamp();
     let lifetime = i64::try_from(state.config.token_lifetime.as_secs()).unwrap_or(i64::MAX);
     let claims = Claims {
@@ -206,18 +238,7 @@ async fn signup_user(
                 )));
             }
         }
-        let salt: [u8; 16] = rand::rng().random();
-        let user = User {
-            id: ids::object_id(),
-            username: username.to_owned(),
-            email: email.to_owned(),
-            metadata,
-            password_hash: hash_password(&salt, password),
-            salt,
-        };
-        let id = user.id.clone();
-        users.by_id.insert(id.clone(), user);
-        id
+        users.add(username, email, password, metadata)
     };
     tracing::debug!(user_id = %user_id, "user signed up");
 

@@ -232,8 +232,8 @@ async fn ftp_utilities_need_the_ftp_service_and_other_utilities_none() {
     let by_name = |wanted: &str| {
         files
             .iter()
+            .find(|&(name, _)| name == wanted)
             .cloned()
-            .find(|(name, _)| name == wanted)
             .unwrap()
             .1
     };

@@ -6,8 +6,10 @@
 //! `*.json` there a whole flow object with `name`, `flow` and optional
 //! metadata) are sent as the `createFlow` body with the name prefixed by the
 //! run tag, and every field of the file must come back from `getFlow` as it
-//! was. Files are read and checked before the run sends anything, so a bad
-//! file is a usage error naming it, not a half-finished run.
+//! was; then the same file goes through `updateFlow` under a changed name
+//! and must come back unchanged again. Files are read and checked before the
+//! run sends anything, so a bad file is a usage error naming it, not a
+//! half-finished run.
 
 pub mod generate;
 
@@ -235,7 +237,8 @@ async fn round_trip_file(session: &mut Session, file: &DescriptorFile) -> Step<b
         .keys()
         .filter_map(|key| returned.get(key).map(|value| (key.clone(), value.clone())))
         .collect();
-    let difference = compare::first_difference(&Value::Object(body), Some(&Value::Object(echoed)));
+    let difference =
+        compare::first_difference(&Value::Object(body.clone()), Some(&Value::Object(echoed)));
     let passed = session.expect(
         "createFlow",
         "descriptors.file-round-trips",
@@ -261,8 +264,59 @@ async fn round_trip_file(session: &mut Session, file: &DescriptorFile) -> Step<b
         },
     );
 
+    // The same file again through `updateFlow`, under a changed name.
+    let mut updated = body.clone();
+    updated.insert(
+        "name".into(),
+        Value::String(session.name(&format!("{original} (updated 𝄞)"))),
+    );
+    let exchange = session
+        .call(
+            Call::new("updateFlow")
+                .path("flowId", &flow_id)
+                .body(Value::Object(updated.clone())),
+        )
+        .await?;
+    let mut update_passed = false;
+    if exchange.is_success() {
+        let read = session
+            .call(Call::new("getFlow").path("flowId", &flow_id))
+            .await?;
+        let returned = session.require_success("getFlow", "descriptors.get-finds-flow", &read)?;
+        let echoed: Map<String, Value> = updated
+            .keys()
+            .filter_map(|key| returned.get(key).map(|value| (key.clone(), value.clone())))
+            .collect();
+        let difference =
+            compare::first_difference(&Value::Object(updated), Some(&Value::Object(echoed)));
+        update_passed = session.expect(
+            "updateFlow",
+            "descriptors.file-update-round-trips",
+            Some(&read),
+            difference.is_none(),
+            || {
+                format!(
+                    "{file_name}: {}",
+                    difference
+                        .as_ref()
+                        .map(compare::Difference::expected_text)
+                        .unwrap_or_default()
+                )
+            },
+            || {
+                format!(
+                    "{file_name}: {}",
+                    difference
+                        .as_ref()
+                        .map(compare::Difference::actual_text)
+                        .unwrap_or_default()
+                )
+            },
+        );
+    }
+
     delete_flow(session, &flow_id).await?;
-    Ok(passed)
+    Ok(passed && update_passed)
 }
 
 async fn delete_flow(session: &mut Session, flow_id: &str) -> Step<()> {

@@ -1,0 +1,184 @@
+//! The model catches servers that break what the spec promises, shrinks the
+//! failing sequence to a few steps, saves it, and replays it.
+//!
+//! Each test wraps the reference router in a small middleware that breaks
+//! one rule, runs the harness against it by URL, and expects a model
+//! failure with a short saved sequence.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use axum::body::{Body, to_bytes};
+use axum::extract::Request;
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use appmixer_conformance::replay::{SavedCase, replay};
+use appmixer_conformance::{Options, Report};
+
+fn options(url: &str, dir: &Path) -> Options {
+    Options {
+        url: Some(url.to_string()),
+        signup: true,
+        cases: 16,
+        steps: 10,
+        seed: Some(11),
+        save_failures: dir.to_path_buf(),
+        ..Options::default()
+    }
+}
+
+fn saved_cases(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn model_failures(report: &Report) -> Vec<String> {
+    report
+        .failures
+        .iter()
+        .filter(|f| f.expectation.starts_with("model."))
+        .map(|f| format!("{} {}", f.operation, f.expectation))
+        .collect()
+}
+
+/// A flow delete that answers 200 but deletes nothing.
+async fn keep_deleted_flows(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let one_flow = path
+        .strip_prefix("/flows/")
+        .is_some_and(|rest| !rest.contains('/') && rest != "count");
+    if request.method() == Method::DELETE && one_flow {
+        let flow_id = path.trim_start_matches("/flows/").to_string();
+        return (StatusCode::OK, axum::Json(json!({"flowId": flow_id}))).into_response();
+    }
+    next.run(request).await
+}
+
+/// A second decision that answers 200 instead of 400.
+async fn accept_second_decisions(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let decision = request.method() == Method::PUT
+        && path.starts_with("/people-task/tasks/")
+        && (path.ends_with("/approve") || path.ends_with("/reject"));
+    let response = next.run(request).await;
+    if !decision || response.status() != StatusCode::BAD_REQUEST {
+        return response;
+    }
+    let id = path.split('/').nth(3).unwrap_or_default().to_string();
+    let status = if path.ends_with("/approve") {
+        "approved"
+    } else {
+        "rejected"
+    };
+    let (mut parts, body) = response.into_parts();
+    let _ = to_bytes(body, usize::MAX).await;
+    parts.status = StatusCode::OK;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = json!({"id": id, "status": status}).to_string();
+    Response::from_parts(parts, Body::from(body))
+}
+
+#[tokio::test]
+async fn a_delete_that_keeps_the_flow_fails_the_model_with_a_short_saved_sequence() {
+    let dir = common::scratch_dir("model-delete");
+    let app = common::reference_router().layer(middleware::from_fn(keep_deleted_flows));
+    let base = common::serve(app).await;
+
+    let report = appmixer_conformance::run(options(&base, &dir))
+        .await
+        .expect("the run starts");
+
+    assert_eq!(report.exit_code(), 1);
+    let failure = report
+        .failures
+        .iter()
+        .find(|f| f.expectation == "model.read-your-writes")
+        .unwrap_or_else(|| panic!("no model failure: {:?}\n{report}", model_failures(&report)));
+    assert!(failure.actual.contains("seed 11"), "{}", failure.actual);
+    assert!(
+        failure.actual.contains("curl -X DELETE"),
+        "{}",
+        failure.actual
+    );
+    assert!(!failure.actual.contains("Bearer ey"), "{}", failure.actual);
+    let saved = saved_cases(&dir);
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let case = SavedCase::load(&saved[0]).expect("the saved case loads");
+    assert!(case.steps.len() <= 3, "not shrunk: {:?}", case.steps);
+    assert!(
+        case.steps
+            .iter()
+            .any(|step| step.operation() == "deleteFlow"),
+        "{:?}",
+        case.steps
+    );
+
+    let still_broken = replay(
+        Options {
+            url: Some(base.clone()),
+            signup: true,
+            ..Options::default()
+        },
+        &saved[0],
+    )
+    .await
+    .expect("the replay starts");
+    let fixed = replay(Options::default(), &saved[0])
+        .await
+        .expect("the replay starts");
+
+    assert!(!still_broken.fixed(), "{still_broken}");
+    assert!(
+        still_broken.to_string().contains("FAILED"),
+        "{still_broken}"
+    );
+    assert!(fixed.fixed(), "{fixed}");
+    assert!(fixed.to_string().contains(": FIXED"), "{fixed}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn a_second_decision_that_succeeds_fails_the_model_and_the_commands_property() {
+    let dir = common::scratch_dir("model-decide");
+    let app = common::reference_router().layer(middleware::from_fn(accept_second_decisions));
+    let base = common::serve(app).await;
+
+    let report = appmixer_conformance::run(options(&base, &dir))
+        .await
+        .expect("the run starts");
+
+    assert_eq!(report.exit_code(), 1);
+    assert!(
+        report
+            .failures
+            .iter()
+            .any(|f| f.expectation == "commands.repeat-changes-nothing"),
+        "{report}"
+    );
+    let saved = saved_cases(&dir);
+    if let Some(path) = saved.first() {
+        let case = SavedCase::load(path).expect("the saved case loads");
+        assert!(case.steps.len() <= 4, "not shrunk: {:?}", case.steps);
+        assert!(
+            case.steps
+                .iter()
+                .filter(|step| matches!(step.operation(), "approveTask" | "rejectTask"))
+                .count()
+                >= 2,
+            "{:?}",
+            case.steps
+        );
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
