@@ -2,12 +2,12 @@
 //!
 //! The build script includes this file as a module and so does the test that
 //! feeds it a broken spec, so both run exactly the same generation. It works in
-//! two layers. First the spec crate's lint rejects the shapes progenitor is
-//! known not to support, naming the operation. Then progenitor runs under
-//! `catch_unwind`: it panics on some shapes (an `assert!` deep inside) instead
-//! of returning an error, and when it does, every operation is generated alone
-//! to find the culprits, so the build fails with their names instead of a bare
-//! panic message.
+//! two layers. First the spec crate's lints reject the shapes progenitor is
+//! known not to support and the `$ref`s that point at nothing, naming the
+//! operation. Then progenitor runs under `catch_unwind`: it panics on some
+//! shapes (an `assert!` deep inside) instead of returning an error, and when
+//! it does, every operation is generated alone to find the culprits, so the
+//! build fails with their names instead of a bare panic message.
 //!
 //! Before generating, two equivalent rewrites of the in-memory spec (never of
 //! the file) keep the generated types from losing data:
@@ -72,6 +72,7 @@ impl fmt::Display for Problem {
                 "operation `{operation}` ({}): {}",
                 self.location, self.message
             ),
+            None if self.location.is_empty() => f.write_str(&self.message),
             None => write!(f, "{}: {}", self.location, self.message),
         }
     }
@@ -82,7 +83,7 @@ impl fmt::Display for Problem {
 pub enum Stage {
     /// The spec file could not be read or parsed.
     Load,
-    /// The spec crate's progenitor-subset lint rejected the spec.
+    /// The spec crate's lints (progenitor subset, references) rejected the spec.
     Lint,
     /// Progenitor returned an error, panicked or produced invalid Rust.
     Progenitor,
@@ -129,19 +130,16 @@ impl fmt::Display for Failure {
         } else {
             format!("failing operations: {}", operations.join(", "))
         };
-        let advice = match self.stage {
-            Stage::Load => "fix the file so that it parses as an OpenAPI 3.0 document",
-            Stage::Lint | Stage::Progenitor => {
-                "keep each operation inside what progenitor 0.15.1 generates (one success \
-                 schema, `4XX`/`5XX` errors with the `BoomError` schema, no `default` response, \
-                 one media type per request body)"
-            }
-            Stage::Adjust => "adapt crates/client/codegen/generate.rs to the new output",
-        };
+        let advice = self.advice();
+        // The summary names the spec already; a problem located at the
+        // whole file is given without naming it again.
         let first = self
             .problems
             .first()
-            .map(|problem| problem.to_string())
+            .map(|problem| match &problem.operation {
+                None if problem.location == spec.to_string() => problem.message.clone(),
+                _ => problem.to_string(),
+            })
             .unwrap_or_default();
         write!(
             f,
@@ -149,12 +147,40 @@ impl fmt::Display for Failure {
              {stage} step ({culprits}); first: {first}. To fix it, {advice}, then build again.",
             stage = match self.stage {
                 Stage::Load => "load",
-                Stage::Lint => "progenitor-subset lint",
+                Stage::Lint => "spec lint",
                 Stage::Progenitor => "progenitor",
                 Stage::Adjust => "output adjustment",
             },
         )
     }
+}
+
+impl Failure {
+    /// What to do about the problems, for the summary.
+    fn advice(&self) -> &'static str {
+        match self.stage {
+            Stage::Load => "fix the file so that it parses as an OpenAPI 3.0 document",
+            // Each lint message ends with what to change.
+            Stage::Lint => "change the spec as each problem above says",
+            Stage::Progenitor if self.problems.iter().any(is_missing_reference) => {
+                "point every `$ref` at an entry that exists under `#/components`, or add the \
+                 entry it names"
+            }
+            Stage::Progenitor => {
+                "keep each operation inside what progenitor 0.15.1 generates (one success \
+                 schema, `4XX`/`5XX` errors with the `BoomError` schema, no `default` response, \
+                 one media type per request body)"
+            }
+            Stage::Adjust => "adapt crates/client/codegen/generate.rs to the new output",
+        }
+    }
+}
+
+/// Whether progenitor failed on a `$ref` to nothing: typify panics with
+/// "$ref NAME is missing", progenitor with "key NAME is missing".
+fn is_missing_reference(problem: &Problem) -> bool {
+    let message = &problem.message;
+    message.contains(" is missing") && (message.contains("$ref ") || message.contains("key "))
 }
 
 impl std::error::Error for Failure {}
@@ -163,16 +189,16 @@ impl std::error::Error for Failure {}
 /// the generated file, header included.
 pub fn generate(spec_path: &Path) -> Result<String, Failure> {
     let spec = appmixer_spec::Spec::load(spec_path).map_err(|error| {
-        let problem = Problem {
-            operation: None,
-            location: spec_path.display().to_string(),
-            message: error.to_string(),
-        };
-        Failure::new(spec_path, Stage::Load, vec![problem])
+        Failure::new(
+            spec_path,
+            Stage::Load,
+            vec![load_problem(spec_path, &error)],
+        )
     })?;
 
     let lint: Vec<Problem> = appmixer_spec::lint::progenitor_subset(&spec)
         .into_iter()
+        .chain(appmixer_spec::lint::references(&spec))
         .map(|problem| Problem {
             operation: problem.operation,
             location: problem.location,
@@ -184,6 +210,30 @@ pub fn generate(spec_path: &Path) -> Result<String, Failure> {
     }
 
     generate_from(spec_path, spec.openapi().clone())
+}
+
+/// The problem of a spec that does not load. The spec crate's messages name
+/// the file already, so it is not named a second time.
+fn load_problem(spec_path: &Path, error: &appmixer_spec::SpecError) -> Problem {
+    let path = spec_path.display().to_string();
+    let message = error.to_string();
+    match message.strip_prefix(&format!("{path}: ")) {
+        Some(rest) => Problem {
+            operation: None,
+            location: path,
+            message: rest.to_owned(),
+        },
+        None if message.contains(&path) => Problem {
+            operation: None,
+            location: String::new(),
+            message,
+        },
+        None => Problem {
+            operation: None,
+            location: path,
+            message,
+        },
+    }
 }
 
 /// Generates from an already parsed spec without linting it first: the

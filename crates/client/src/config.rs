@@ -3,7 +3,14 @@
 //! [`ClientBuilder`] is the one way in: it checks the base URL, builds the
 //! `reqwest` client (TLS through rustls with the `ring` provider) and hands
 //! both, with a fresh [`Session`], to the generated constructor.
+//!
+//! A base URL may not carry credentials (`http://user:password@host`):
+//! reqwest would send them as Basic auth with every request, and the
+//! generated client prints its base URL in `Debug`. Credentials go to
+//! [`Client::login`] instead, which keeps the password as a [`Secret`].
 
+use std::borrow::Cow;
+use std::fmt;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -35,7 +42,7 @@ const USER_AGENT: &str = concat!("appmixer-client/", env!("CARGO_PKG_VERSION"));
 ///     .build()?;
 /// # Ok::<(), appmixer_client::ClientError>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientBuilder {
     base_url: String,
     token: Option<Secret>,
@@ -44,6 +51,22 @@ pub struct ClientBuilder {
     timeout: Duration,
     retry: RetryPolicy,
     user_agent: String,
+}
+
+impl fmt::Debug for ClientBuilder {
+    // A base URL with credentials is refused by `build`, but it may be
+    // printed before.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &redact_userinfo(&self.base_url))
+            .field("token", &self.token)
+            .field("credentials", &self.credentials)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("user_agent", &self.user_agent)
+            .finish()
+    }
 }
 
 impl Client {
@@ -67,6 +90,9 @@ impl Client {
 impl ClientBuilder {
     /// Starts configuring a client for the engine at `base_url`, e.g.
     /// `https://api.acme.appmixer.cloud` or `http://localhost:2200`.
+    ///
+    /// [`build`](Self::build) refuses a URL with credentials
+    /// (`http://user:password@host`); log in with [`login`](Self::login).
     pub fn new(base_url: impl Into<String>) -> Self {
         Self {
             base_url: base_url.into(),
@@ -135,11 +161,18 @@ impl ClientBuilder {
 /// code appends paths that start with one.
 fn base_url(value: &str) -> Result<String, ClientError> {
     let invalid = |reason: &str| ClientError::InvalidBaseUrl {
-        value: value.to_owned(),
+        value: redact_userinfo(value).into_owned(),
         reason: reason.to_owned(),
     };
     let url =
         Url::parse(value).map_err(|error| invalid(&format!("it does not parse ({error})")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "it carries credentials before the host, which would be sent as Basic auth with \
+             every request and printed with the client; remove them and pass the username and \
+             password to `Client::login` (or `ClientBuilder::login`) instead",
+        ));
+    }
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid(&format!(
             "the scheme is `{}`, not `http` or `https`",
@@ -155,6 +188,29 @@ fn base_url(value: &str) -> Result<String, ClientError> {
         ));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// `value` with whatever stands before an `@` in its authority replaced by
+/// `[redacted]`: `http://jane:pw@host/` gives `http://[redacted]@host/`.
+///
+/// It works on the text, so that a URL too broken to parse is redacted too.
+fn redact_userinfo(value: &str) -> Cow<'_, str> {
+    let Some(scheme_end) = value.find("://") else {
+        return Cow::Borrowed(value);
+    };
+    let authority_start = scheme_end + "://".len();
+    let authority_len = value[authority_start..]
+        .find(['/', '?', '#', '\\'])
+        .unwrap_or(value.len() - authority_start);
+    let authority = &value[authority_start..authority_start + authority_len];
+    match authority.rfind('@') {
+        Some(at) => Cow::Owned(format!(
+            "{}[redacted]{}",
+            &value[..authority_start],
+            &value[authority_start + at..]
+        )),
+        None => Cow::Borrowed(value),
+    }
 }
 
 /// Makes `ring` the process's rustls crypto provider unless one is installed.
@@ -190,6 +246,23 @@ mod tests {
         let message = error.to_string();
         assert!(message.contains("`ftp://example.com`"), "{message}");
         assert!(message.contains("`ftp`"), "{message}");
+    }
+
+    #[test]
+    fn redact_userinfo_hides_everything_before_the_host() {
+        assert_eq!(
+            redact_userinfo("http://jane:pw@example.com:8080/api"),
+            "http://[redacted]@example.com:8080/api"
+        );
+        assert_eq!(
+            redact_userinfo("https://key@example.com"),
+            "https://[redacted]@example.com"
+        );
+        assert_eq!(redact_userinfo("http://jane:pw@"), "http://[redacted]@");
+        assert_eq!(
+            redact_userinfo("http://example.com/a@b"),
+            "http://example.com/a@b"
+        );
     }
 
     #[test]

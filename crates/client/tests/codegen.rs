@@ -130,3 +130,104 @@ fn a_file_that_is_not_a_spec_fails_at_loading() {
     assert_eq!(failure.stage, Stage::Load);
     assert!(failure.to_string().contains("not-a-spec.yaml"), "{failure}");
 }
+
+/// The real spec with `getFlow` answering `$ref` `schema` instead of `Flow`.
+fn spec_with_get_flow_schema(schema: &str) -> Value {
+    let mut spec = real_spec();
+    spec["paths"]["/flows/{flowId}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] =
+        serde_yaml::from_str(&format!("$ref: '#/components/schemas/{schema}'")).unwrap();
+    spec
+}
+
+#[test]
+fn a_missing_schema_is_named_with_its_operation_and_a_hint_about_references() {
+    let path = write_spec("missing-schema", &spec_with_get_flow_schema("NoSuchSchema"));
+
+    let failure = generate::generate(&path).expect_err("the schema is missing");
+
+    assert_eq!(failure.stage, Stage::Lint);
+    assert_eq!(failure.operations(), ["getFlow"], "{failure}");
+    let summary = failure.to_string();
+    assert!(
+        summary.contains("#/components/schemas/NoSuchSchema"),
+        "{summary}"
+    );
+    assert!(!summary.contains("one success schema"), "{summary}");
+}
+
+#[test]
+fn a_missing_schema_found_by_progenitor_gets_the_hint_about_references() {
+    let path = write_spec(
+        "missing-schema-unlinted",
+        &spec_with_get_flow_schema("NoSuchSchema"),
+    );
+
+    let failure = generate::generate_from(&path, parsed(&path)).expect_err("typify panics");
+
+    assert_eq!(failure.stage, Stage::Progenitor);
+    assert_eq!(failure.operations(), ["getFlow"], "{failure}");
+    let summary = failure.to_string();
+    assert!(summary.contains("point every `$ref`"), "{summary}");
+    assert!(!summary.contains("one success schema"), "{summary}");
+}
+
+#[test]
+fn a_schema_that_is_only_a_reference_to_itself_fails_before_compiling() {
+    let mut spec = spec_with_get_flow_schema("Loop");
+    spec["components"]["schemas"]
+        .as_mapping_mut()
+        .expect("schemas is a map")
+        .insert(
+            Value::from("Loop"),
+            serde_yaml::from_str("$ref: '#/components/schemas/Loop'").unwrap(),
+        );
+    let path = write_spec("self-reference", &spec);
+
+    let failure = generate::generate(&path).expect_err("Loop has no type");
+
+    assert_eq!(failure.stage, Stage::Lint);
+    assert_eq!(failure.operations(), ["getFlow"], "{failure}");
+    assert!(failure.to_string().contains("`$ref` cycle"), "{failure}");
+}
+
+#[test]
+fn a_spec_that_does_not_load_is_named_once_per_message() {
+    let mut spec = real_spec();
+    spec["openapi"] = Value::from("3.1.0");
+    let path = write_spec("openapi-3-1", &spec);
+    let shown = path.display().to_string();
+
+    let failure = generate::generate(&path).expect_err("3.1 is refused");
+
+    assert_eq!(failure.stage, Stage::Load);
+    let warning = failure.problems[0].to_string();
+    assert_eq!(warning.matches(&shown).count(), 1, "{warning}");
+    assert!(
+        warning.contains("expected openapi 3.0.x, got 3.1.0"),
+        "{warning}"
+    );
+    let summary = failure.to_string();
+    assert_eq!(summary.matches(&shown).count(), 1, "{summary}");
+}
+
+#[test]
+fn a_repeated_key_fails_at_loading_with_its_line_instead_of_panicking() {
+    let text = std::fs::read_to_string(appmixer_spec::default_path()).expect("the spec reads");
+    let repeated = text.replacen("paths:\n", "paths:\n  /x:\n    get: {}\n    get: {}\n", 1);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("codegen");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("repeated-key.yaml");
+    std::fs::write(&path, repeated).unwrap();
+    let line = text
+        .lines()
+        .position(|line| line == "paths:")
+        .expect("the spec has paths")
+        + 4;
+
+    let failure = generate::generate(&path).expect_err("the key is repeated");
+
+    assert_eq!(failure.stage, Stage::Load);
+    let warning = failure.problems[0].to_string();
+    assert!(warning.contains("duplicate key `get`"), "{warning}");
+    assert!(warning.contains(&format!("line {line},")), "{warning}");
+}

@@ -51,6 +51,27 @@ pub enum SpecError {
         message: String,
     },
 
+    /// A mapping of the document has the same key twice.
+    #[error(
+        "{origin}: duplicate key `{key}` at line {line}, column {column}{within}; a key may \
+         appear once per mapping and parsers would silently keep only the last, so merge the \
+         two entries or remove one"
+    )]
+    DuplicateKey {
+        /// The file path, or "spec text".
+        origin: String,
+        /// The repeated key.
+        key: String,
+        /// 1-based line of the repeated key (of its mapping's first key when
+        /// the text does not show where the repetition is).
+        line: usize,
+        /// 1-based column of that key.
+        column: usize,
+        /// ` (in `PATH`)` naming the mapping, e.g. `paths./flows.get`, when
+        /// the parser knows it; else empty.
+        within: String,
+    },
+
     /// The document is Swagger 2.0, which has a different structure.
     #[error(
         "{origin}: this is Swagger 2.0 (`swagger: {version}`), not OpenAPI; \
@@ -82,6 +103,19 @@ pub enum SpecError {
         /// ` at line L, column C` when the parser knows where, else empty.
         location: String,
         /// What the parser said.
+        message: String,
+    },
+
+    /// openapiv3 panicked while reading the document as an OpenAPI model.
+    #[error(
+        "{origin}: openapiv3 panicked while reading the document as OpenAPI 3.0 ({message}); \
+         the document has a shape that crate cannot handle: look at what changed last, and \
+         report the shape to openapiv3"
+    )]
+    ModelPanic {
+        /// The file path, or "spec text".
+        origin: String,
+        /// The panic's message.
         message: String,
     },
 

@@ -14,12 +14,14 @@
 
 mod error;
 pub mod lint;
+mod model;
 mod operation;
 pub mod pointer;
 mod problem;
 #[cfg(feature = "validate")]
 pub mod schema;
 mod spec;
+mod syntax;
 
 use std::path::PathBuf;
 

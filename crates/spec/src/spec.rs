@@ -1,10 +1,10 @@
 //! Loading the spec: syntax, version, the OpenAPI 3.0 model, operations.
 //!
-//! The document is parsed twice, once into a [`serde_json::Value`] (which
-//! keeps key order, so operations come out in document order, and lets the
-//! lints see every field as written) and once into [`openapiv3::OpenAPI`]
-//! (the model progenitor generates from). Each parse reports errors with the
-//! line and column of the text.
+//! The text is parsed into a [`serde_json::Value`] (which keeps key order, so
+//! operations come out in document order, lets the lints see every field as
+//! written, and refuses a key repeated in one mapping), and that value into
+//! [`openapiv3::OpenAPI`] (the model progenitor generates from). Errors name
+//! the line and column of the text.
 
 use std::fmt;
 use std::path::Path;
@@ -12,9 +12,9 @@ use std::path::Path;
 use openapiv3::{Components, OpenAPI, ReferenceOr};
 use serde_json::Value;
 
-use crate::error::{SpecError, SyntaxFormat};
+use crate::error::SpecError;
 use crate::operation::{Auth, Operation};
-use crate::pointer;
+use crate::{model, pointer, syntax};
 
 /// How many `$ref` hops a typed resolution takes before it calls the chain a loop.
 const MAX_HOPS: usize = 32;
@@ -59,33 +59,10 @@ impl Spec {
     }
 
     fn parse_with_origin(text: &str, origin: &str) -> Result<Spec, SpecError> {
-        let format = if text.trim_start().starts_with('{') {
-            SyntaxFormat::Json
-        } else {
-            SyntaxFormat::Yaml
-        };
-
-        let document: Value = match format {
-            SyntaxFormat::Json => {
-                serde_json::from_str(text).map_err(|e| json_error(&e, origin, false))?
-            }
-            SyntaxFormat::Yaml => {
-                serde_yaml::from_str(text).map_err(|e| yaml_error(&e, origin, false))?
-            }
-        };
+        let format = syntax::format_of(text);
+        let document = syntax::document(text, format, origin)?;
         check_version(&document, origin)?;
-
-        // The typed parse runs on the text, not on `document`, so that a
-        // field of the wrong shape is reported with its line and column.
-        let openapi: OpenAPI = match format {
-            SyntaxFormat::Json => {
-                serde_json::from_str(text).map_err(|e| json_error(&e, origin, true))?
-            }
-            SyntaxFormat::Yaml => {
-                serde_yaml::from_str(text).map_err(|e| yaml_error(&e, origin, true))?
-            }
-        };
-
+        let openapi = model::read(&document, text, format, origin)?;
         Ok(Spec { openapi, document })
     }
 
@@ -285,52 +262,4 @@ fn scalar_text(value: &Value) -> String {
         Value::String(text) => text.clone(),
         other => other.to_string(),
     }
-}
-
-fn json_error(error: &serde_json::Error, origin: &str, model: bool) -> SpecError {
-    let (line, column) = (error.line(), error.column());
-    let message = strip_location(&error.to_string(), line, column);
-    if model && error.is_data() {
-        SpecError::Model {
-            origin: origin.to_owned(),
-            location: format!(" at line {line}, column {column}"),
-            message,
-        }
-    } else {
-        SpecError::Syntax {
-            origin: origin.to_owned(),
-            format: SyntaxFormat::Json,
-            line,
-            column,
-            message,
-        }
-    }
-}
-
-fn yaml_error(error: &serde_yaml::Error, origin: &str, model: bool) -> SpecError {
-    let text = error.to_string();
-    match error.location() {
-        Some(location) if !model => SpecError::Syntax {
-            origin: origin.to_owned(),
-            format: SyntaxFormat::Yaml,
-            line: location.line(),
-            column: location.column(),
-            message: strip_location(&text, location.line(), location.column()),
-        },
-        Some(location) => SpecError::Model {
-            origin: origin.to_owned(),
-            location: format!(" at line {}, column {}", location.line(), location.column()),
-            message: strip_location(&text, location.line(), location.column()),
-        },
-        None => SpecError::Model {
-            origin: origin.to_owned(),
-            location: String::new(),
-            message: text,
-        },
-    }
-}
-
-/// Removes the parser's own " at line L column C", which the error repeats.
-fn strip_location(message: &str, line: usize, column: usize) -> String {
-    message.replacen(&format!(" at line {line} column {column}"), "", 1)
 }

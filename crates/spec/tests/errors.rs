@@ -162,3 +162,77 @@ fn unquoted_status_codes_in_yaml_load() {
     let responses = spec.operations()[0].responses().unwrap();
     assert_eq!(responses[0].status.to_string(), "200");
 }
+
+/// Asserts that `error` refuses the repeated `key` at `line`, naming both.
+fn assert_duplicate(error: &SpecError, key: &str, line: usize) {
+    let SpecError::DuplicateKey {
+        key: found,
+        line: found_line,
+        ..
+    } = error
+    else {
+        panic!("expected a duplicate key error, got {error:?}");
+    };
+    assert_eq!((found.as_str(), *found_line), (key, line), "{error}");
+    let message = error.to_string();
+    assert!(message.contains(&format!("`{key}`")), "{message}");
+    assert!(message.contains(&format!("line {line}")), "{message}");
+}
+
+#[test]
+fn a_repeated_operation_summary_is_refused_with_its_line() {
+    let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n      operationId: getX\n      summary: One.\n      summary: Two.\n      responses:\n        '200': {description: ok}\n";
+
+    let error = Spec::parse(text).unwrap_err();
+
+    assert_duplicate(&error, "summary", 8);
+    assert!(error.to_string().contains("paths./x.get"), "{error}");
+}
+
+#[test]
+fn a_repeated_schema_type_is_refused_with_its_line() {
+    let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    Thing:\n      type: object\n      properties:\n        name: {type: string}\n      type: string\n";
+
+    let error = Spec::parse(text).unwrap_err();
+
+    assert_duplicate(&error, "type", 10);
+}
+
+#[test]
+fn a_repeated_status_code_is_refused_even_when_quoted_differently() {
+    let text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n      operationId: getX\n      responses:\n        '200': {description: one}\n        200: {description: two}\n";
+
+    let error = Spec::parse(text).unwrap_err();
+
+    assert_duplicate(&error, "200", 9);
+}
+
+#[test]
+fn a_repeated_key_in_json_is_refused_with_its_line() {
+    let text = "{\"openapi\": \"3.0.3\",\n \"info\": {\"title\": \"t\", \"version\": \"1\"},\n \"paths\": {},\n \"paths\": {}}";
+
+    let error = Spec::parse(text).unwrap_err();
+
+    assert_duplicate(&error, "paths", 4);
+}
+
+#[test]
+fn a_repeated_key_in_a_file_names_the_file() {
+    let dir = std::env::temp_dir().join(format!("appmixer-spec-dup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("repeated.yaml");
+    std::fs::write(
+        &path,
+        "openapi: 3.0.3\ninfo:\n  title: t\n  title: u\n  version: '1'\npaths: {}\n",
+    )
+    .unwrap();
+
+    let error = Spec::load(&path).unwrap_err();
+
+    assert_duplicate(&error, "title", 4);
+    assert!(
+        error.to_string().starts_with(&path.display().to_string()),
+        "{error}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -139,3 +139,58 @@ fn a_wrong_parameter_example_is_reported() {
         Some("createThing"),
     );
 }
+
+#[test]
+fn a_missing_schema_names_each_operation_and_the_target_instead_of_the_root() {
+    let mut document = base();
+    document["paths"]["/things"]["get"] = json!({
+        "operationId": "getThing",
+        "responses": {"200": {"description": "ok", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Thing"}
+        }}}}
+    });
+    document["components"]["schemas"]["Thing"]["properties"]["owner"] =
+        json!({"$ref": "#/components/schemas/NoSuchSchema"});
+
+    let found = problems(&document);
+
+    let operations: Vec<Option<&str>> = found.iter().map(|p| p.operation.as_deref()).collect();
+    assert_eq!(
+        operations,
+        [Some("createThing"), Some("getThing")],
+        "{found:#?}"
+    );
+    for problem in &found {
+        assert_eq!(
+            problem.location,
+            "/components/schemas/Thing/properties/owner"
+        );
+        assert!(
+            problem
+                .message
+                .contains("#/components/schemas/NoSuchSchema"),
+            "{}",
+            problem.message
+        );
+        assert!(
+            !problem.to_string().contains("(document root)"),
+            "{problem}"
+        );
+    }
+}
+
+#[test]
+fn all_lints_report_a_missing_schema_once_per_operation() {
+    let mut document = base();
+    document["components"]["schemas"]["Thing"]["properties"]["owner"] =
+        json!({"$ref": "#/components/schemas/NoSuchSchema"});
+    let spec = Spec::parse(&document.to_string()).unwrap();
+
+    let found: Vec<Problem> = lint::all(&spec)
+        .into_iter()
+        .filter(|problem| problem.message.contains("NoSuchSchema"))
+        .collect();
+
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].operation.as_deref(), Some("createThing"));
+}

@@ -356,3 +356,56 @@ fn a_version_other_than_3_0_is_refused_before_any_lint_runs() {
         "{error}"
     );
 }
+
+#[test]
+fn a_schema_that_refers_to_itself_is_blamed_on_the_operations_using_it() {
+    let mut document = base();
+    document["components"]["schemas"]["Loop"] = json!({"$ref": "#/components/schemas/Loop"});
+    get_thing(&mut document)["responses"]["200"]["content"]["application/json"]["schema"] =
+        json!({"$ref": "#/components/schemas/Loop"});
+
+    let found = problems(&document);
+
+    assert_one(
+        &found,
+        Some("getThing"),
+        "nothing but a `$ref` cycle (Loop → Loop)",
+    );
+    assert_eq!(found[0].location, "/components/schemas/Loop");
+}
+
+#[test]
+fn a_cycle_is_found_through_the_schemas_that_lead_into_it() {
+    let mut document = base();
+    let schemas = &mut document["components"]["schemas"];
+    schemas["Thing"]["properties"]["link"] = json!({"$ref": "#/components/schemas/Alias"});
+    schemas["Alias"] = json!({"$ref": "#/components/schemas/Ping"});
+    schemas["Ping"] = json!({"$ref": "#/components/schemas/Pong"});
+    schemas["Pong"] = json!({"$ref": "#/components/schemas/Ping"});
+
+    let found = problems(&document);
+
+    assert_one(&found, Some("getThing"), "(Ping → Pong → Ping)");
+    assert_eq!(found[0].location, "/components/schemas/Ping");
+}
+
+#[test]
+fn a_cycle_no_operation_uses_is_reported_in_the_components() {
+    let mut document = base();
+    document["components"]["schemas"]["Unused"] =
+        json!({"$ref": "#/components/schemas/Unused", "description": "ignored beside $ref"});
+
+    let found = problems(&document);
+
+    assert_one(&found, None, "`$ref` cycle (Unused → Unused)");
+}
+
+#[test]
+fn a_schema_that_contains_itself_is_not_a_cycle() {
+    let mut document = base();
+    document["components"]["schemas"]["Thing"]["properties"]["parent"] =
+        json!({"$ref": "#/components/schemas/Thing"});
+    document["components"]["schemas"]["Alias"] = json!({"$ref": "#/components/schemas/Thing"});
+
+    assert_eq!(problems(&document), []);
+}

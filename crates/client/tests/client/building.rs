@@ -143,3 +143,54 @@ fn requests_logins_and_streams_can_move_to_other_threads() {
     assert_send(&start);
     assert_send(&stream);
 }
+
+#[test]
+fn a_base_url_with_credentials_is_refused_without_showing_them() {
+    let error = Client::builder("http://jane:hunter2@127.0.0.1:2200")
+        .build()
+        .unwrap_err();
+
+    assert!(
+        matches!(error, ClientError::InvalidBaseUrl { .. }),
+        "{error}"
+    );
+    let printed = format!("{error} {error:?}");
+    assert!(!printed.contains("hunter2"), "{printed}");
+    assert!(printed.contains("127.0.0.1:2200"), "{printed}");
+    assert!(printed.contains("`Client::login`"), "{printed}");
+}
+
+#[test]
+fn a_base_url_with_only_a_username_is_refused_too() {
+    let error = Client::builder("https://api-key-1234@api.acme.appmixer.cloud")
+        .build()
+        .unwrap_err();
+
+    assert!(
+        matches!(error, ClientError::InvalidBaseUrl { .. }),
+        "{error}"
+    );
+    assert!(!error.to_string().contains("api-key-1234"), "{error}");
+}
+
+#[tokio::test]
+async fn a_login_at_a_url_with_credentials_sends_nothing() {
+    let server = common::engine().await;
+    let any_request = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200);
+        })
+        .await;
+    let address = server.address();
+
+    let error = Client::login(format!("http://jane:hunter2@{address}"), "jane", "pw")
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(error, ClientError::InvalidBaseUrl { .. }),
+        "{error}"
+    );
+    assert_eq!(any_request.calls_async().await, 0);
+}

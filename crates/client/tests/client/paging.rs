@@ -289,3 +289,101 @@ async fn log_hits_are_walked_with_from_and_size() {
         assert_eq!(page.calls_async().await, 1);
     }
 }
+
+/// Mocks `/flows` to answer every request with the same `count` flows,
+/// whatever its paging parameters say.
+async fn flows_regardless_of_paging(server: &MockServer, count: usize) -> Mock<'_> {
+    let body: Vec<Value> = (0..count).map(flow).collect();
+    server
+        .mock_async(|when, then| {
+            when.method("GET").path("/flows");
+            then.status(200).json_body(Value::Array(body));
+        })
+        .await
+}
+
+/// Whether the stream's error says that the server ignores paging.
+fn says_paging_is_ignored(
+    result: &Result<appmixer_client::types::Flow, appmixer_client::ApiError>,
+) -> bool {
+    match result {
+        Err(appmixer_client::Error::Custom(message)) => message.contains("ignores"),
+        _ => false,
+    }
+}
+
+#[tokio::test]
+async fn a_server_ignoring_offset_and_limit_ends_the_stream_with_an_error() {
+    let server = common::engine().await;
+    let every_request = flows_regardless_of_paging(&server, 250).await;
+    let client = common::client(&server);
+
+    // Bounded, so that a walk that never ends fails instead of hanging.
+    let results: Vec<_> = client
+        .get_flows()
+        .stream_with_page_size(100)
+        .take(1000)
+        .collect()
+        .await;
+
+    assert_eq!(results.len(), 251, "one page of items, then the error");
+    assert!(results[..250].iter().all(Result::is_ok));
+    assert!(says_paging_is_ignored(&results[250]), "{:?}", results[250]);
+    assert_eq!(every_request.calls_async().await, 2);
+}
+
+#[tokio::test]
+async fn a_server_ignoring_offset_ends_the_stream_when_a_page_repeats() {
+    let server = common::engine().await;
+    let every_request = flows_regardless_of_paging(&server, 2).await;
+    let client = common::client(&server);
+
+    let results: Vec<_> = client
+        .get_flows()
+        .stream_with_page_size(2)
+        .take(1000)
+        .collect()
+        .await;
+
+    assert_eq!(results.len(), 3, "one page of items, then the error");
+    assert!(results[0].is_ok() && results[1].is_ok());
+    let Err(appmixer_client::Error::Custom(message)) = &results[2] else {
+        panic!("expected the paging error, got {:?}", results[2]);
+    };
+    assert!(message.contains("`offset`"), "{message}");
+    assert!(message.contains("offset 2"), "{message}");
+    assert_eq!(every_request.calls_async().await, 2);
+}
+
+#[tokio::test]
+async fn a_server_ignoring_only_limit_is_walked_in_two_requests() {
+    let server = common::engine().await;
+    let all: Vec<Value> = (0..250).map(flow).collect();
+    let first = server
+        .mock_async(|when, then| {
+            when.method("GET").path("/flows").query_param("offset", "0");
+            then.status(200).json_body(Value::Array(all));
+        })
+        .await;
+    let rest = server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path("/flows")
+                .query_param("offset", "250");
+            then.status(200).json_body(json!([]));
+        })
+        .await;
+    let client = common::client(&server);
+
+    let flows: Vec<_> = client
+        .get_flows()
+        .stream_with_page_size(100)
+        .try_collect()
+        .await
+        .unwrap();
+
+    assert_eq!(flows.len(), 250);
+    assert_eq!(names(&flows[249..]), ["flow 249"]);
+    assert_eq!(first.calls_async().await, 1);
+    assert_eq!(rest.calls_async().await, 1);
+}

@@ -65,3 +65,13 @@ async fn a_transport_error_does_not_show_the_query_string() {
     assert!(!printed.contains(TASK_SECRET), "{printed}");
     assert!(printed.contains("/people-task/tasks/t1"), "{printed}");
 }
+
+#[test]
+fn debug_of_a_builder_hides_credentials_in_its_url() {
+    let builder = Client::builder(format!("http://jane:{PASSWORD}@127.0.0.1:2200"));
+
+    let printed = format!("{builder:?} {builder:#?}");
+
+    assert!(!printed.contains(PASSWORD), "{printed}");
+    assert!(printed.contains("127.0.0.1:2200"), "{printed}");
+}

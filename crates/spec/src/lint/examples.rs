@@ -4,23 +4,22 @@
 //! schema rejects misleads both. Checked: `example` on any schema, and
 //! `example` and every `examples` entry on parameters, headers and media
 //! types (entries may be `$ref`s to `#/components/examples`).
+//!
+//! When the schemas do not compile, no example is checked; the problems say
+//! why, for each operation concerned.
 
 use serde_json::Value;
 
 use super::walk::{all_schemas, schema_holders};
+use super::{raw_operations, references};
 use crate::schema::Validator;
-use crate::{Problem, Spec, pointer};
+use crate::{Problem, Spec, SpecError, pointer};
 
 /// Validates every example of the spec against the schema it illustrates.
 pub fn examples(spec: &Spec) -> Vec<Problem> {
     let validator = match Validator::new(spec) {
         Ok(validator) => validator,
-        Err(error) => {
-            return vec![Problem::in_document(
-                "",
-                format!("cannot check the examples, the schemas do not compile: {error}"),
-            )];
-        }
+        Err(error) => return uncompiled(spec, &error),
     };
     let document = spec.document();
     let mut problems = Vec::new();
@@ -77,6 +76,34 @@ pub fn examples(spec: &Spec) -> Vec<Problem> {
                 problems.extend(check(holder.operation.clone(), location, &schema_at, value));
             }
         }
+    }
+    problems
+}
+
+/// Why no example could be checked: every dangling `$ref`, for each
+/// operation that reaches it, or else the schema that failed to compile.
+fn uncompiled(spec: &Spec, error: &SpecError) -> Vec<Problem> {
+    let mut problems = references(spec);
+    for problem in &mut problems {
+        problem
+            .message
+            .push_str("; no example is checked until it resolves");
+    }
+    if problems.is_empty() {
+        let location = match error {
+            SpecError::Schema { pointer, .. } => pointer.clone(),
+            _ => String::new(),
+        };
+        // The operation whose subtree holds the schema, if any.
+        let operation = raw_operations(spec.document())
+            .into_iter()
+            .find(|operation| location.starts_with(&(operation.pointer.clone() + "/")))
+            .map(|operation| operation.name);
+        problems.push(Problem {
+            operation,
+            location,
+            message: format!("cannot check the examples, the schemas do not compile: {error}"),
+        });
     }
     problems
 }

@@ -1,11 +1,13 @@
-//! Lints: what in the spec would break code generation, the SDK mapping, or
-//! the examples' promise to match their schemas.
+//! Lints: what in the spec would break code generation, the SDK mapping,
+//! the references between its parts, or the examples' promise to match their
+//! schemas.
 //!
 //! Lints read the raw document rather than the typed model, so they see every
 //! field as written (including operations without an `operationId`, which the
 //! typed [`Spec::operations`] leaves out) and can name its JSON pointer.
 
 mod progenitor;
+mod references;
 mod sdk;
 pub(crate) mod walk;
 
@@ -15,6 +17,7 @@ mod examples;
 #[cfg(feature = "validate")]
 pub use examples::examples;
 pub use progenitor::progenitor_subset;
+pub use references::references;
 pub use sdk::sdk_mapping;
 
 use serde_json::Value;
@@ -24,11 +27,21 @@ use crate::pointer;
 use crate::spec::METHODS;
 
 /// Runs every lint the enabled features offer, in a stable order.
+///
+/// The examples are checked only when every reference resolves: before, their
+/// schemas cannot compile, and [`examples`] would repeat what [`references`]
+/// reports.
 pub fn all(spec: &Spec) -> Vec<crate::Problem> {
     let mut problems = progenitor_subset(spec);
+    let unresolved = references(spec);
+    #[cfg(feature = "validate")]
+    let check_examples = unresolved.is_empty();
+    problems.extend(unresolved);
     problems.extend(sdk_mapping(spec));
     #[cfg(feature = "validate")]
-    problems.extend(examples(spec));
+    if check_examples {
+        problems.extend(examples(spec));
+    }
     problems
 }
 

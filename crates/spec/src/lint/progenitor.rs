@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::walk::all_schemas;
+use super::walk::{all_schemas, reached_refs};
 use super::{RawOperation, raw_operations};
 use crate::operation::ResponseStatus;
 use crate::{Problem, Spec, pointer};
@@ -24,7 +24,7 @@ use crate::{Problem, Spec, pointer};
 /// exactly one media type, of a kind progenitor sends; parameters are not
 /// cookies and use their location's default style; path templates and path
 /// parameters agree; path items are not `$ref`s; no boolean schema has a
-/// string default.
+/// string default; no component schema is nothing but a `$ref` cycle.
 pub fn progenitor_subset(spec: &Spec) -> Vec<Problem> {
     let document = spec.document();
     let mut problems = Vec::new();
@@ -41,6 +41,7 @@ pub fn progenitor_subset(spec: &Spec) -> Vec<Problem> {
     }
 
     check_boolean_defaults(document, &mut problems);
+    check_reference_cycles(document, &mut problems);
     problems
 }
 
@@ -423,6 +424,82 @@ fn check_boolean_defaults(document: &Value, problems: &mut Vec<Problem>) {
                 location: format!("{}/default", site.pointer),
                 message,
             });
+        }
+    }
+}
+
+/// Finds component schemas that are only a `$ref` to a schema that is only a
+/// `$ref` … back to the first: such a schema has no type at all, and
+/// progenitor generates code for it that does not compile (for one that
+/// names itself, conflicting `From` impls for its `Box`). Each cycle is
+/// reported once, at its member first in the document, for every operation
+/// that uses one of its members.
+fn check_reference_cycles(document: &Value, problems: &mut Vec<Problem>) {
+    let Some(schemas) = document
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return;
+    };
+    let position: HashMap<&str, usize> = schemas
+        .keys()
+        .enumerate()
+        .map(|(index, name)| (name.as_str(), index))
+        .collect();
+    // The schema a bare `$ref` names; OpenAPI 3.0 ignores a `$ref`'s siblings.
+    let named_by = |name: &str| {
+        let reference = schemas.get(name)?.get("$ref")?.as_str()?;
+        pointer::component_name(reference, "schemas")
+    };
+    let operations = raw_operations(document);
+
+    for first in schemas.keys().map(String::as_str) {
+        let mut cycle = vec![first];
+        let closed = loop {
+            let Some(next) = cycle.last().and_then(|current| named_by(current)) else {
+                break false;
+            };
+            if next == first {
+                break true;
+            }
+            // A chain into another cycle, or to a missing schema, is not
+            // this cycle; the other one is reported from its own members.
+            if cycle.contains(&next) || !position.contains_key(next) {
+                break false;
+            }
+            cycle.push(next);
+        };
+        if !closed
+            || cycle
+                .iter()
+                .any(|member| position[member] < position[first])
+        {
+            continue;
+        }
+
+        let chain = format!("{} → {first}", cycle.join(" → "));
+        let at = pointer::join("/components/schemas", first);
+        let message = format!(
+            "schema `{first}` is nothing but a `$ref` cycle ({chain}), so it has no type, and \
+             progenitor generates code for it that does not compile; give one schema of the \
+             cycle a real definition, or point the `$ref` at a schema that has one"
+        );
+        let in_cycle = |reference: &str| {
+            pointer::component_name(reference, "schemas").is_some_and(|name| cycle.contains(&name))
+        };
+        let users: Vec<&RawOperation<'_>> = operations
+            .iter()
+            .filter(|operation| {
+                reached_refs(document, operation)
+                    .iter()
+                    .any(|site| in_cycle(site.reference))
+            })
+            .collect();
+        if users.is_empty() {
+            problems.push(Problem::in_document(&at, &message));
+        }
+        for operation in users {
+            problems.push(Problem::in_operation(&operation.name, &at, &message));
         }
     }
 }

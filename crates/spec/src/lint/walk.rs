@@ -5,11 +5,32 @@
 //! Inside a schema, subschemas sit under `properties`, `items`,
 //! `additionalProperties`, `allOf`, `anyOf`, `oneOf` and `not`. A `$ref` is
 //! not followed: its target is visited where it is declared.
+//!
+//! [`reached_refs`] walks the other way, from one operation through every
+//! `$ref` it uses, to tell which operations a broken component affects.
+
+use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::raw_operations;
+use super::{RawOperation, raw_operations};
 use crate::pointer;
+
+/// Keys whose value maps names (properties, status codes, media types …) to
+/// objects: every entry is walked, whatever it is called.
+const NAMED_MAPS: [&str; 7] = [
+    "properties",
+    "responses",
+    "content",
+    "headers",
+    "examples",
+    "encoding",
+    "links",
+];
+
+/// Keys whose value is data (an example, a default, an enum's values), where
+/// an object with a `$ref` field is not a reference.
+const DATA: [&str; 4] = ["example", "value", "default", "enum"];
 
 /// A part of the document found by a walk.
 pub(crate) struct Site<'d> {
@@ -139,6 +160,95 @@ pub(crate) fn subschemas<'d>(at: &str, schema: &'d Value, visit: &mut impl FnMut
     }
 }
 
+/// A `$ref` written in the document.
+pub(crate) struct RefSite<'d> {
+    /// JSON pointer of the object that holds the `$ref`.
+    pub pointer: String,
+    /// The reference as written, e.g. `#/components/schemas/Flow`.
+    pub reference: &'d str,
+}
+
+/// Every `$ref` that `operation` reaches: those in its parameters (the path
+/// item's too), request body and responses, and, for each reference that
+/// resolves, those in its target, transitively; each target is entered once,
+/// so reference cycles end.
+pub(crate) fn reached_refs<'d>(
+    document: &'d Value,
+    operation: &RawOperation<'d>,
+) -> Vec<RefSite<'d>> {
+    let mut sites = Vec::new();
+    if let Some(parameters) = operation.path_item.get("parameters") {
+        let at = format!("{}/parameters", operation.path_pointer);
+        refs_in(&at, parameters, false, &mut sites);
+    }
+    refs_in(&operation.pointer, operation.value, false, &mut sites);
+
+    let mut entered = HashSet::new();
+    let mut next = 0;
+    while let Some(reference) = sites.get(next).map(|site| site.reference) {
+        next += 1;
+        let Some(target) = pointer::ref_target(reference) else {
+            continue;
+        };
+        if !entered.insert(target) {
+            continue;
+        }
+        if let Some(value) = document.pointer(target) {
+            refs_in(target, value, false, &mut sites);
+        }
+    }
+    sites
+}
+
+/// Every `$ref` written in the components, `#/components/{kind}/NAME/…`.
+pub(crate) fn component_refs(document: &Value) -> Vec<RefSite<'_>> {
+    let mut sites = Vec::new();
+    let kinds = document.get("components").and_then(Value::as_object);
+    for (kind, entries) in kinds.into_iter().flatten() {
+        let Some(entries) = entries.as_object() else {
+            continue;
+        };
+        let base = pointer::join("/components", kind);
+        for (name, entry) in entries {
+            refs_in(&pointer::join(&base, name), entry, false, &mut sites);
+        }
+    }
+    sites
+}
+
+/// Collects the `$ref`s inside `value`, found at `at`, without following
+/// them; `named` says that `value` maps names to objects.
+fn refs_in<'d>(at: &str, value: &'d Value, named: bool, sites: &mut Vec<RefSite<'d>>) {
+    match value {
+        Value::Object(object) => {
+            if !named && let Some(reference) = object.get("$ref").and_then(Value::as_str) {
+                // OpenAPI 3.0 ignores the siblings of a `$ref`.
+                sites.push(RefSite {
+                    pointer: at.to_owned(),
+                    reference,
+                });
+                return;
+            }
+            for (key, member) in object {
+                let at = pointer::join(at, key);
+                if named {
+                    refs_in(&at, member, false, sites);
+                } else if NAMED_MAPS.contains(&key.as_str()) {
+                    refs_in(&at, member, true, sites);
+                } else if !DATA.contains(&key.as_str()) && !key.starts_with("x-") {
+                    refs_in(&at, member, false, sites);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                refs_in(&format!("{at}/{index}"), item, false, sites);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The entries of `#/components/{kind}` with their pointers.
 fn components<'d>(document: &'d Value, kind: &str) -> Vec<(String, &'d Value)> {
     let entries = document
@@ -258,6 +368,71 @@ mod tests {
                 "/components/schemas/C",
             ]
         );
+    }
+
+    fn pointers_reached_by(document: &Value, operation: &str) -> Vec<(String, String)> {
+        let operations = raw_operations(document);
+        let operation = operations
+            .iter()
+            .find(|candidate| candidate.name == operation)
+            .expect("the operation exists");
+        reached_refs(document, operation)
+            .into_iter()
+            .map(|site| (site.pointer, site.reference.to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn reached_refs_follow_references_through_components_once() {
+        let document = json!({
+            "paths": {"/x": {
+                "parameters": [{"$ref": "#/components/parameters/Id"}],
+                "get": {
+                    "operationId": "getX",
+                    "responses": {"200": {"description": "ok", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/A"},
+                        "example": {"$ref": "data, not a reference"}
+                    }}}}
+                }
+            }},
+            "components": {
+                "parameters": {"Id": {"name": "id", "in": "query", "schema": {"type": "string"}}},
+                "schemas": {
+                    "A": {"type": "object", "properties": {
+                        "example": {"$ref": "#/components/schemas/B"},
+                        "again": {"$ref": "#/components/schemas/A"}
+                    }},
+                    "B": {"type": "array", "items": {"$ref": "#/components/schemas/Missing"}}
+                }
+            }
+        });
+
+        let reached = pointers_reached_by(&document, "getX");
+
+        let expected = [
+            ("/paths/~1x/parameters/0", "#/components/parameters/Id"),
+            (
+                "/paths/~1x/get/responses/200/content/application~1json/schema",
+                "#/components/schemas/A",
+            ),
+            (
+                "/components/schemas/A/properties/example",
+                "#/components/schemas/B",
+            ),
+            (
+                "/components/schemas/A/properties/again",
+                "#/components/schemas/A",
+            ),
+            (
+                "/components/schemas/B/items",
+                "#/components/schemas/Missing",
+            ),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(at, reference)| (at.to_string(), reference.to_string()))
+            .collect();
+        assert_eq!(reached, expected);
     }
 
     #[test]
