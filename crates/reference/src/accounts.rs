@@ -10,6 +10,9 @@
 //! Component ids are meant to be unique across flows, but a clone keeps the
 //! original's ids, so one component id may sit in several of a user's flows.
 //! `assignAccount` then ties the account in every one of them.
+//!
+//! The server sets `accountId` and `userId`; a create or rename body that
+//! names either is refused.
 
 use std::collections::{HashMap, HashSet};
 
@@ -33,6 +36,9 @@ use crate::users::Caller;
 const ICON: &str = "data:image/svg+xml,%3Csvg%20xmlns%3D%27http%3A%2F%2Fwww.w3.org%2F2000%2Fsvg%27%20\
 viewBox%3D%270%200%2016%2016%27%3E%3Crect%20width%3D%2716%27%20height%3D%2716%27%20rx%3D%273%27%20\
 fill%3D%27%23607d8b%27%2F%3E%3C%2Fsvg%3E";
+
+/// The fields only the server sets.
+const SERVER_FIELDS: [&str; 2] = ["accountId", "userId"];
 
 /// The routes of this area.
 pub fn routes() -> Router<SharedState> {
@@ -231,6 +237,7 @@ async fn create_account(
     query.boolean("validateScope")?;
     query.boolean("requestProfileInfo")?;
     let fields = Fields::new(&body);
+    fields.refuse_server_fields(&SERVER_FIELDS)?;
     let service = fields.non_empty_string("service")?;
     if !service.contains(':') || service.split(':').any(str::is_empty) {
         return Err(ApiError::invalid(
@@ -278,7 +285,9 @@ async fn set_account_name(
     PathParams(account_id): PathParams<String>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<()> {
-    let display_name = Fields::new(&body).required_string("displayName")?;
+    let fields = Fields::new(&body);
+    fields.refuse_server_fields(&SERVER_FIELDS)?;
+    let display_name = fields.required_string("displayName")?;
     let mut accounts = write(&state.accounts);
     accounts.owned(&caller, &account_id)?;
     if let Some(account) = accounts.by_id.get_mut(&account_id) {

@@ -3,7 +3,8 @@
 //! A chart's `query`, `options` and `traces` are free objects the server
 //! keeps as given. Charts are listed by `index` (their place on the
 //! dashboard) unless `sort` says otherwise; a chart created without an
-//! `index` goes after the user's existing charts.
+//! `index` goes after the user's existing charts. The server sets
+//! `chartId`, `userId` and `mtime`; a body that names one is refused.
 
 use std::collections::HashMap;
 
@@ -28,6 +29,9 @@ pub const TYPES: [&str; 5] = ["bar", "line", "scatter", "area", "pie"];
 
 /// The fields a client may write, in the order a chart answers them.
 const WRITABLE: [&str; 6] = ["name", "index", "type", "query", "options", "traces"];
+
+/// The fields only the server sets.
+const SERVER_FIELDS: [&str; 3] = ["chartId", "userId", "mtime"];
 
 /// The routes of this area.
 pub fn routes() -> Router<SharedState> {
@@ -73,9 +77,11 @@ impl Charts {
     }
 }
 
-/// The writable fields of a chart body, checked; other fields are ignored.
+/// The writable fields of a chart body, checked; server fields are
+/// refused and other fields ignored.
 fn writable_fields(body: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
     let fields = Fields::new(body);
+    fields.refuse_server_fields(&SERVER_FIELDS)?;
     fields.string("name")?;
     fields.integer("index")?;
     if let Some(kind) = fields.string("type")?
@@ -141,8 +147,8 @@ async fn create_chart(
     caller: Caller,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Json<Value>> {
-    Fields::new(&body).required_string("name")?;
     let mut given = writable_fields(&body)?;
+    Fields::new(&body).required_string("name")?;
 
     let mut charts = write(&state.charts);
     let next_index = charts

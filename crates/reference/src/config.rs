@@ -2,8 +2,9 @@
 //!
 //! [`Config::default`] is what tests and the harness want: a random JWT
 //! secret per server (so tokens of one server are refused by another),
-//! Appmixer's 30-day token lifetime, a 16 MiB body limit and no planted
-//! faults. The `with_*` methods change one setting each.
+//! Appmixer's 30-day token lifetime, a 16 MiB body limit, 30 seconds to
+//! send a request head, 5 seconds for open requests to finish at shutdown,
+//! and no planted faults. The `with_*` methods change one setting each.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -23,6 +24,14 @@ pub struct Config {
     pub token_lifetime: Duration,
     /// The largest request body accepted, in bytes; larger bodies answer 413.
     pub body_limit: usize,
+    /// How long a client may take to send a request head, counted from the
+    /// moment the server starts reading one (also while a kept-alive
+    /// connection waits for its next request); the connection is closed
+    /// when it runs out.
+    pub header_read_timeout: Duration,
+    /// How long open requests may take to finish once shutdown begins;
+    /// connections still open after it are dropped.
+    pub shutdown_grace: Duration,
     /// The planted faults to switch on; empty for a correct server.
     pub faults: BTreeSet<Fault>,
 }
@@ -54,6 +63,20 @@ impl Config {
         self
     }
 
+    /// Closes a connection whose request head takes longer than `timeout`
+    /// to arrive.
+    pub fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// Gives open requests `grace` to finish at shutdown before their
+    /// connections are dropped.
+    pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+
     /// Switches `fault` on: the server then breaks one of Appmixer's rules on
     /// purpose, as the fault's description says.
     pub fn with_fault(mut self, fault: Fault) -> Self {
@@ -69,6 +92,8 @@ impl Default for Config {
             jwt_secret: secret.to_vec(),
             token_lifetime: Duration::from_secs(30 * 24 * 60 * 60),
             body_limit: 16 * 1024 * 1024,
+            header_read_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(5),
             faults: BTreeSet::new(),
         }
     }
@@ -80,6 +105,8 @@ impl fmt::Debug for Config {
             .field("jwt_secret", &"<redacted>")
             .field("token_lifetime", &self.token_lifetime)
             .field("body_limit", &self.body_limit)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("shutdown_grace", &self.shutdown_grace)
             .field("faults", &self.faults)
             .finish()
     }

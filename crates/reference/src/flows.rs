@@ -143,19 +143,8 @@ impl Flows {
 /// Refuses a flow body (or `at`-prefixed part of one) that names a server
 /// field or gives a declared field the wrong type.
 fn check_fields(body: &Map<String, Value>, at: &str) -> ApiResult<()> {
-    if let Some(field) = SERVER_FIELDS
-        .iter()
-        .find(|field| body.contains_key(**field))
-    {
-        return Err(ApiError::invalid(
-            Source::Payload,
-            format!("{at}{field}"),
-            format!(
-                "`{at}{field}` is set by the server and cannot be given; remove it from the payload"
-            ),
-        ));
-    }
     let fields = Fields::nested(body, at);
+    fields.refuse_server_fields(&SERVER_FIELDS)?;
     fields.string("name")?;
     fields.string("thumbnail")?;
     fields.nullable_string("description")?;

@@ -16,6 +16,9 @@
 //! # }
 //! ```
 //!
+//! [`serve`] runs the same server on a listener of the caller's until a
+//! shutdown signal, as the `appmixer-reference` binary does.
+//!
 //! Each API area is one module. Shared rules live once: `query` (paging,
 //! sorting, projection, filters), `errors` (Boom bodies), `extractors`
 //! (requests refused with Boom bodies), `state` (one lock per area) and
@@ -60,7 +63,7 @@ use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 pub use faults::{Area, Fault, FaultClass, FaultInfo, UnknownFault, catalogue};
-pub use server::{Server, spawn, spawn_with};
+pub use server::{Server, serve, spawn, spawn_with};
 
 use errors::ApiError;
 use state::AppState;

@@ -3,7 +3,8 @@
 //! Bodies are kept as `serde_json` objects (so unknown fields survive and key
 //! order is preserved) and checked field by field here. Each check refuses a
 //! wrong type or a missing field with a 400 that names the field and, via
-//! `validation.keys`, points at it.
+//! `validation.keys`, points at it. Fields only the server sets are refused
+//! by name, so that a client learns that its value would not be kept.
 
 use serde_json::{Map, Value};
 
@@ -32,6 +33,27 @@ impl<'a> Fields<'a> {
         format!("{}{key}", self.prefix)
     }
 
+    /// Refuses the body when it names one of `server_fields`, which only
+    /// the server sets.
+    pub fn refuse_server_fields(&self, server_fields: &[&str]) -> ApiResult<()> {
+        match server_fields
+            .iter()
+            .find(|field| self.map.contains_key(**field))
+        {
+            None => Ok(()),
+            Some(field) => {
+                let key = self.key(field);
+                Err(ApiError::invalid(
+                    Source::Payload,
+                    &key,
+                    format!(
+                        "`{key}` is set by the server and cannot be given; remove it from the payload"
+                    ),
+                ))
+            }
+        }
+    }
+
     /// A string field, if present.
     pub fn string(&self, key: &str) -> ApiResult<Option<&'a str>> {
         match self.map.get(key) {
@@ -58,6 +80,26 @@ impl<'a> Fields<'a> {
             ));
         }
         Ok(text)
+    }
+
+    /// Refuses `text`, the value of field `key`, when it is longer than
+    /// `max` characters.
+    ///
+    /// Characters, not bytes, as JSON Schema's `maxLength` counts them, so
+    /// that the spec's bound and the server's are the same.
+    pub fn at_most(&self, key: &str, text: &str, max: usize) -> ApiResult<()> {
+        if text.chars().nth(max).is_none() {
+            return Ok(());
+        }
+        let key = self.key(key);
+        Err(ApiError::invalid(
+            Source::Payload,
+            &key,
+            format!(
+                "`{key}` must be at most {max} characters, got {}; shorten it",
+                text.chars().count()
+            ),
+        ))
     }
 
     /// A string or `null` field, if present.

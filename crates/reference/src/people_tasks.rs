@@ -7,6 +7,9 @@
 //! answer to `createPeopleTask` reveals. Others get 403. Only the approver,
 //! or a holder of the approver secret, decides a task, and it is decided
 //! once: a second decision is refused with 400 and changes nothing.
+//!
+//! The server sets a task's id, status, secrets and timestamps; a create or
+//! decision body that names one of them is refused.
 
 use std::collections::HashMap;
 
@@ -27,6 +30,17 @@ use crate::state::{SharedState, read, write};
 use crate::users::Caller;
 
 const SORTABLE: [&str; 5] = ["title", "status", "decisionBy", "created", "mtime"];
+
+/// The fields only the server sets.
+const SERVER_FIELDS: [&str; 7] = [
+    "id",
+    "status",
+    "approverSecret",
+    "requesterSecret",
+    "created",
+    "mtime",
+    "decisionMade",
+];
 
 /// The routes of this area.
 pub fn routes() -> Router<SharedState> {
@@ -278,6 +292,7 @@ async fn create_people_task(
     JsonObject(body): JsonObject,
 ) -> ApiResult<Json<Value>> {
     let fields = Fields::new(&body);
+    fields.refuse_server_fields(&SERVER_FIELDS)?;
     let title = fields.non_empty_string("title")?;
     let requester = fields.non_empty_string("requester")?;
     let approver = fields.non_empty_string("approver")?;
@@ -375,7 +390,9 @@ fn decide(
     body: &Map<String, Value>,
     decision: Decision,
 ) -> ApiResult<Value> {
-    let secret = match Fields::new(body).string("secret")? {
+    let fields = Fields::new(body);
+    fields.refuse_server_fields(&SERVER_FIELDS)?;
+    let secret = match fields.string("secret")? {
         Some(secret) => Some(secret),
         None => query.one("secret")?,
     };

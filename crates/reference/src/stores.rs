@@ -2,14 +2,15 @@
 //!
 //! A store holds its records (see [`crate::records`]) so that deleting a
 //! store deletes them under the same lock. Another user's `storeId` answers
-//! the same 404 as an unknown one.
+//! the same 404 as an unknown one. The server sets `storeId` and `userId`;
+//! a create or rename body that names either is refused.
 
 use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::clock::iso;
 use crate::errors::{ApiError, ApiResult};
@@ -19,6 +20,9 @@ use crate::payload::Fields;
 use crate::records::Record;
 use crate::state::{SharedState, read, write};
 use crate::users::Caller;
+
+/// The fields only the server sets.
+const SERVER_FIELDS: [&str; 2] = ["storeId", "userId"];
 
 /// The routes of this area.
 pub fn routes() -> Router<SharedState> {
@@ -83,6 +87,13 @@ pub fn store_document(store: &Store) -> Value {
     json!({ "storeId": store.id, "name": store.name, "userId": store.owner })
 }
 
+/// The `name` of a create or rename body, which names no server field.
+fn store_name(body: &Map<String, Value>) -> ApiResult<&str> {
+    let fields = Fields::new(body);
+    fields.refuse_server_fields(&SERVER_FIELDS)?;
+    fields.non_empty_string("name")
+}
+
 /// `GET /stores`: the caller's stores, oldest first.
 async fn get_stores(State(state): State<SharedState>, caller: Caller) -> ApiResult<Json<Value>> {
     let stores = read(&state.stores);
@@ -101,7 +112,7 @@ async fn create_store(
     caller: Caller,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Json<Value>> {
-    let name = Fields::new(&body).non_empty_string("name")?;
+    let name = store_name(&body)?;
     let store = Store {
         id: ids::object_id(),
         owner: caller.id.clone(),
@@ -131,7 +142,7 @@ async fn rename_store(
     PathParams(store_id): PathParams<String>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Json<Value>> {
-    let name = Fields::new(&body).non_empty_string("name")?;
+    let name = store_name(&body)?;
     let mut stores = write(&state.stores);
     let store = stores.owned_mut(&caller, &store_id)?;
     let old_name = std::mem::replace(&mut store.name, name.to_owned());

@@ -4,7 +4,9 @@
 //! with the server's secret. Every other area learns who is calling from
 //! [`Caller`], which the extractors build from the `Authorization: Bearer`
 //! header through [`caller_from_header`]. Passwords are kept only as a
-//! salted SHA-256 digest and are never logged or echoed.
+//! salted SHA-256 digest and are never logged or echoed. Usernames, e-mails
+//! and passwords have a length bound, so that a sign-up cannot make the
+//! server keep megabytes per user.
 
 use std::collections::HashMap;
 
@@ -26,6 +28,13 @@ use crate::payload::{Fields, missing};
 use crate::state::{SharedState, read, write};
 
 const INVALID_TOKEN: &str = "Invalid JWT: key or signature is invalid";
+
+/// The longest username and e-mail, in characters, as `signupUser` in the
+/// spec states (and `Signup.username` declares as its `maxLength`).
+const MAX_LOGIN: usize = 256;
+
+/// The longest password, in characters, as `Signup.password` declares.
+const MAX_PASSWORD: usize = 1024;
 
 /// The routes of this area.
 pub fn routes() -> Router<SharedState> {
@@ -138,9 +147,7 @@ pub fn caller_from_header(state: &SharedState, header: &HeaderValue) -> ApiResul
     let token = header
         .to_str()
         .ok()
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|token| !token.is_empty())
+        .and_then(bearer_token)
         .ok_or_else(|| ApiError::unauthorized("Missing authentication"))?;
     let user_id = verify_token(state, token)?;
     let users = read(&state.users);
@@ -153,6 +160,16 @@ pub fn caller_from_header(state: &SharedState, header: &HeaderValue) -> ApiResul
         username: user.username.clone(),
         email: user.email.clone(),
     })
+}
+
+/// The token of an `Authorization` value that uses the bearer scheme.
+///
+/// Auth schemes are case-insensitive (RFC 7235), so `bearer` and `BEARER`
+/// are the same scheme; the token follows after at least one space.
+pub fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// The user id a token names, if the token is genuine and not expired.
@@ -226,6 +243,9 @@ async fn signup_user(
         Some(_) => fields.non_empty_string("email")?,
         None => username,
     };
+    fields.at_most("username", username, MAX_LOGIN)?;
+    fields.at_most("email", email, MAX_LOGIN)?;
+    fields.at_most("password", password, MAX_PASSWORD)?;
     let metadata = fields.object("metadata")?.cloned();
 
     let user_id = {

@@ -464,3 +464,28 @@ async fn another_users_account_answers_like_an_unknown_one_and_stays_unchanged()
     let seen = api.get("/auth/a.b.c.D", &other).await.ok();
     assert_eq!(keys(&seen["auth"]["accounts"]), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn server_fields_in_an_account_body_are_refused_by_name() {
+    let api = Api::start().await;
+    let token = api.user("jane").await;
+    let created = account(&api, &token, json!({ "service": "a:b", "token": {} })).await;
+    let id = created["accountId"].as_str().unwrap();
+
+    for field in ["accountId", "userId"] {
+        let mut body = json!({ "service": "a:b", "token": {} });
+        body[field] = json!("0123456789abcdef01234567");
+        let message = api
+            .post("/accounts", &token, body)
+            .await
+            .invalid("payload", field);
+        assert!(message.contains(field), "{message}");
+        let mut rename = json!({ "displayName": "Renamed" });
+        rename[field] = json!("0123456789abcdef01234567");
+        api.put(&format!("/accounts/{id}"), &token, rename)
+            .await
+            .invalid("payload", field);
+    }
+
+    assert_eq!(api.get("/accounts", &token).await.ok(), json!([created]));
+}

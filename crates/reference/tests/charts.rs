@@ -183,3 +183,26 @@ async fn another_users_chart_answers_like_an_unknown_one_and_stays_unchanged() {
     );
     assert_eq!(api.get("/charts", &other).await.ok(), json!([]));
 }
+
+#[tokio::test]
+async fn server_fields_in_a_chart_body_are_refused_by_name() {
+    let api = Api::start().await;
+    let token = api.user("jane").await;
+    let chart_id = chart(&api, &token, json!({ "name": "n" })).await;
+    let before = api.get(&format!("/charts/{chart_id}"), &token).await.ok();
+
+    for field in ["chartId", "userId", "mtime"] {
+        let mut body = json!({ "name": "other" });
+        body[field] = json!("x");
+        let message = api
+            .post("/charts", &token, body.clone())
+            .await
+            .invalid("payload", field);
+        assert!(message.contains(field), "{message}");
+        api.put(&format!("/charts/{chart_id}"), &token, body)
+            .await
+            .invalid("payload", field);
+    }
+
+    assert_eq!(api.get("/charts", &token).await.ok(), json!([before]));
+}

@@ -520,3 +520,57 @@ async fn filters_sort_projection_and_paging_work_on_tasks() {
         .await
         .invalid("query", "sort");
 }
+
+#[tokio::test]
+async fn server_fields_in_a_task_body_are_refused_by_name() {
+    let p = parties().await;
+    let task = create(&p.api, &p.requester, "t").await;
+    let id = task["id"].as_str().unwrap();
+    let before = p
+        .api
+        .get(&format!("/people-task/tasks/{id}"), &p.requester)
+        .await
+        .ok();
+
+    for field in [
+        "id",
+        "status",
+        "approverSecret",
+        "requesterSecret",
+        "created",
+        "mtime",
+        "decisionMade",
+    ] {
+        let mut body = json!({ "title": "t2", "requester": REQUESTER, "approver": APPROVER });
+        body[field] = json!("approved");
+        let message = p
+            .api
+            .post("/people-task/tasks", &p.requester, body)
+            .await
+            .invalid("payload", field);
+        assert!(message.contains(field), "{message}");
+        let mut decision = json!({});
+        decision[field] = json!("rejected");
+        p.api
+            .put(
+                &format!("/people-task/tasks/{id}/approve"),
+                &p.approver,
+                decision,
+            )
+            .await
+            .invalid("payload", field);
+    }
+
+    let count = p
+        .api
+        .get("/people-task/tasks-count", &p.requester)
+        .await
+        .ok();
+    assert_eq!(count["count"], 1);
+    let after = p
+        .api
+        .get(&format!("/people-task/tasks/{id}"), &p.requester)
+        .await
+        .ok();
+    assert_eq!(after, before);
+}

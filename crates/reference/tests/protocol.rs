@@ -167,3 +167,41 @@ async fn a_body_over_the_default_sixteen_mebibytes_is_413() {
     answer.boom(413);
     assert_eq!(api.get("/flows/count", &token).await.ok()["count"], 0);
 }
+
+#[tokio::test]
+async fn a_long_path_within_hyper_s_limit_reaches_the_router_as_a_boom_404() {
+    let api = Api::start().await;
+    let token = api.user("jane").await;
+    let path = format!("/{}", "a".repeat(60_000));
+
+    let answer = api.get(&path, &token).await;
+
+    answer.boom(404);
+}
+
+/// hyper refuses what it cannot parse before the router sees it, with an
+/// empty body (see `server::serve`); the status still tells the client why.
+#[tokio::test]
+async fn requests_hyper_cannot_parse_are_refused_with_a_4xx_status() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let api = Api::start().await;
+    let long = format!("/{}", "a".repeat(70_000));
+    let cases = [("/flows?pattern=\"x\"", "400"), (long.as_str(), "414")];
+
+    for (target, status) in cases {
+        let mut stream = tokio::net::TcpStream::connect(api.server.addr())
+            .await
+            .unwrap();
+        let request = format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{target:.40}: {answer}"
+        );
+    }
+}

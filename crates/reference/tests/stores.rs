@@ -116,3 +116,26 @@ async fn another_users_store_answers_like_an_unknown_one_and_stays_unchanged() {
     );
     assert_eq!(api.get("/stores", &other).await.ok(), json!([]));
 }
+
+#[tokio::test]
+async fn server_fields_in_a_store_body_are_refused_by_name() {
+    let api = Api::start().await;
+    let token = api.user("jane").await;
+    let store_id = api.store(&token, "Orders").await;
+    let before = api.get("/stores", &token).await.ok();
+
+    for field in ["storeId", "userId"] {
+        let mut body = json!({ "name": "Other" });
+        body[field] = json!("0123456789abcdef01234567");
+        let message = api
+            .post("/stores", &token, body.clone())
+            .await
+            .invalid("payload", field);
+        assert!(message.contains(field), "{message}");
+        api.put(&format!("/stores/{store_id}"), &token, body)
+            .await
+            .invalid("payload", field);
+    }
+
+    assert_eq!(api.get("/stores", &token).await.ok(), before);
+}

@@ -219,3 +219,110 @@ async fn a_token_carries_id_scope_and_a_thirty_day_lifetime() {
     let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
     assert_eq!(lifetime, 30 * 24 * 60 * 60);
 }
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let api = Api::start().await;
+    let token = api.user("jane").await;
+    let url = format!("{}/user", api.server.base_url());
+
+    for scheme in ["bearer", "BEARER", "bEaReR"] {
+        let answer = api
+            .client
+            .get(&url)
+            .header("authorization", format!("{scheme} {token}"))
+            .send()
+            .await
+            .unwrap();
+
+        assert_eq!(answer.status(), 200, "scheme `{scheme}`");
+    }
+}
+
+#[tokio::test]
+async fn a_scheme_other_than_bearer_is_401_missing_authentication() {
+    let api = Api::start().await;
+    let token = api.user("jane").await;
+    let url = format!("{}/user", api.server.base_url());
+
+    for header in [
+        format!("Basic {token}"),
+        format!("Bearer{token}"),
+        "Bearer ".into(),
+    ] {
+        let answer = api
+            .client
+            .get(&url)
+            .header("authorization", header.as_str())
+            .send()
+            .await
+            .unwrap();
+
+        assert_eq!(answer.status(), 401, "`{header}`");
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(body["message"], "Missing authentication", "`{header}`");
+    }
+}
+
+#[tokio::test]
+async fn signup_refuses_an_overlong_username_email_or_password_by_name_and_limit() {
+    let api = Api::start().await;
+    let cases = [
+        (
+            "username",
+            256,
+            json!({ "username": "u".repeat(257), "password": "pw" }),
+        ),
+        (
+            "email",
+            256,
+            json!({ "username": "jane", "email": "e".repeat(257), "password": "pw" }),
+        ),
+        (
+            "password",
+            1024,
+            json!({ "username": "jane", "password": "p".repeat(1025) }),
+        ),
+    ];
+
+    for (field, limit, body) in cases {
+        let message = signup(&api, body).await.invalid("payload", field);
+
+        assert!(message.contains(field), "{message}");
+        assert!(message.contains(&limit.to_string()), "{message}");
+    }
+    login(&api, json!({ "username": "jane", "password": "pw" }))
+        .await
+        .boom(403);
+}
+
+#[tokio::test]
+async fn signup_accepts_a_username_email_and_password_at_their_limits() {
+    let api = Api::start().await;
+    // Limits count characters, as JSON Schema's `maxLength` does, not bytes.
+    let username = "𝄞".repeat(256);
+    let email = "é".repeat(256);
+    let password = "p".repeat(1024);
+
+    let answer = signup(
+        &api,
+        json!({ "username": username, "email": email, "password": password }),
+    )
+    .await;
+
+    assert_eq!(answer.status, 201, "{answer:?}");
+    login(&api, json!({ "username": username, "password": password }))
+        .await
+        .ok();
+}
+
+#[tokio::test]
+async fn a_megabyte_username_is_refused_without_being_echoed() {
+    let api = Api::start().await;
+    let username = "x".repeat(1024 * 1024);
+
+    let answer = signup(&api, json!({ "username": username, "password": "pw" })).await;
+
+    answer.invalid("payload", "username");
+    assert!(answer.text.len() < 1024, "{} bytes", answer.text.len());
+}
