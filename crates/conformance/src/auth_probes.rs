@@ -156,7 +156,7 @@ pub async fn run(
         };
         for credentials in probes {
             let probe = match credentials {
-                Credentials::None => call.clone().without_token(),
+                Credentials::None => call.clone().without_token().invalid(),
                 Credentials::Malformed => call.clone().with_probe_token(&malformed),
                 Credentials::Forged => call.clone().with_probe_token(&forged),
             };

@@ -2,7 +2,10 @@
 //!
 //! Every exchange of a run is checked against the spec here: is its status
 //! documented for the operation, is its content type one the spec declares,
-//! does its body (error bodies too) validate against the schema. The
+//! does its body (error bodies too) validate against the schema, and, for a
+//! request the harness believes valid, is the answer anything but a server
+//! error ([`NO_SERVER_ERROR`]: the spec declares `5XX` for every operation,
+//! but a 5xx to valid input is a crash, not a documented outcome). The
 //! validator of `appmixer_spec` gives the verdicts; this module records them
 //! in [`Results`], next to the semantic expectations that the scenarios
 //! record through the same [`Results::record`]. A failure keeps a redacted,
@@ -23,6 +26,9 @@ use crate::transport::{Exchange, SentAuth};
 
 /// How many characters of a body a failure keeps.
 const BODY_LIMIT: usize = 600;
+
+/// The expectation that a request the harness believes valid gets no 5xx.
+pub const NO_SERVER_ERROR: &str = "spec.no-server-error";
 
 /// The kinds of check (the properties of the report), one column each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -139,6 +145,10 @@ pub struct Failure {
     pub actual: String,
     /// The exchange that shows it, if one does.
     pub exchange: Option<ExchangeView>,
+    /// How to reproduce it, when the check that failed can say: a model
+    /// failure's seed, numbered steps with a `curl` line each, and the saved
+    /// case to replay.
+    pub reproduction: Option<String>,
 }
 
 /// Passed and total counts of one check kind.
@@ -216,6 +226,26 @@ impl Results {
     /// A failed expectation whose exchange is [`inconclusive`] is recorded
     /// as not checked instead: whatever stage made it.
     pub fn record(&mut self, outcome: Outcome, exchange: Option<&Exchange>) {
+        self.record_with(outcome, exchange, None);
+    }
+
+    /// Records one outcome like [`Results::record`], keeping `reproduction`
+    /// with a failure.
+    pub fn record_reproducible(
+        &mut self,
+        outcome: Outcome,
+        exchange: Option<&Exchange>,
+        reproduction: String,
+    ) {
+        self.record_with(outcome, exchange, Some(reproduction));
+    }
+
+    fn record_with(
+        &mut self,
+        outcome: Outcome,
+        exchange: Option<&Exchange>,
+        reproduction: Option<String>,
+    ) {
         if outcome.mismatch.is_some()
             && !outcome.kind.is_generic()
             && let Some(reason) = inconclusive(exchange)
@@ -252,6 +282,7 @@ impl Results {
                     expected,
                     actual,
                     exchange: exchange.map(ExchangeView::of),
+                    reproduction,
                 });
             }
         }
@@ -325,7 +356,9 @@ pub fn inconclusive(exchange: Option<&Exchange>) -> Option<String> {
     })
 }
 
-/// Checks `exchange` against the spec and records the three generic verdicts.
+/// Checks `exchange` against the spec and records the generic verdicts:
+/// status, content type and body, and, unless the call was deliberately
+/// invalid, that the answer is no server error.
 pub fn check_exchange(validator: &Validator, exchange: &Exchange, results: &mut Results) {
     results.count_call(&exchange.operation);
     if exchange.auth == SentAuth::RunUser {
@@ -373,6 +406,33 @@ pub fn check_exchange(validator: &Validator, exchange: &Exchange, results: &mut 
             Some(exchange),
         );
     }
+    if !exchange.invalid {
+        results.record(
+            Outcome {
+                operation: exchange.operation.clone(),
+                kind: CheckKind::Status,
+                expectation: NO_SERVER_ERROR.to_string(),
+                mismatch: server_error(exchange),
+            },
+            Some(exchange),
+        );
+    }
+}
+
+/// What a 5xx answer to a valid request was, as expected and actual text.
+fn server_error(exchange: &Exchange) -> Option<(String, String)> {
+    let status = exchange.status();
+    if status < 500 {
+        return None;
+    }
+    let message = exchange
+        .str_at("/message")
+        .map(|message| format!(" ({})", redact::truncate(&message, 120)))
+        .unwrap_or_default();
+    Some((
+        "an answer that is not a server error: the request is one the spec allows".into(),
+        format!("status {status}{message}"),
+    ))
 }
 
 #[cfg(test)]
@@ -386,6 +446,76 @@ mod tests {
             expectation: "x.y".into(),
             mismatch: failed.then(|| ("a".to_string(), "b".to_string())),
         }
+    }
+
+    fn exchange(status: u16, invalid: bool) -> Exchange {
+        use crate::transport::{Received, SentRequest};
+        Exchange {
+            operation: "getFlows".into(),
+            request: SentRequest {
+                method: reqwest::Method::GET,
+                url: "http://127.0.0.1:1/flows?pattern=%C3%A9".into(),
+                headers: Vec::new(),
+                body: None,
+            },
+            response: Received {
+                status,
+                headers: Vec::new(),
+                content_type: Some("application/json".into()),
+                body: if status >= 500 {
+                    br#"{"statusCode":500,"error":"Internal Server Error","message":"boom"}"#
+                        .to_vec()
+                } else {
+                    b"[]".to_vec()
+                },
+            },
+            elapsed: std::time::Duration::ZERO,
+            auth: SentAuth::RunUser,
+            invalid,
+        }
+    }
+
+    fn validator() -> Validator {
+        let spec = appmixer_spec::Spec::load(&appmixer_spec::default_path()).unwrap();
+        Validator::new(&spec).unwrap()
+    }
+
+    #[test]
+    fn a_server_error_to_a_valid_request_fails_no_server_error_on_its_operation() {
+        let validator = validator();
+        let mut results = Results::default();
+
+        check_exchange(&validator, &exchange(500, false), &mut results);
+        check_exchange(&validator, &exchange(200, false), &mut results);
+
+        let failures: Vec<&Failure> = results
+            .failures()
+            .iter()
+            .filter(|f| f.expectation == NO_SERVER_ERROR)
+            .collect();
+        assert_eq!(failures.len(), 1, "{:?}", results.failures());
+        assert_eq!(failures[0].operation, "getFlows");
+        assert_eq!(failures[0].kind, CheckKind::Status);
+        assert_eq!(failures[0].actual, "status 500 (boom)");
+        assert!(
+            results
+                .failures()
+                .iter()
+                .all(|f| f.expectation == NO_SERVER_ERROR),
+            "a documented 5XX passes the other generic checks: {:?}",
+            results.failures()
+        );
+    }
+
+    #[test]
+    fn a_deliberately_invalid_request_is_left_to_its_own_expectation() {
+        let validator = validator();
+        let mut results = Results::default();
+
+        check_exchange(&validator, &exchange(500, true), &mut results);
+
+        assert!(results.failures().is_empty(), "{:?}", results.failures());
+        assert_eq!(results.operation("getFlows").calls, 1);
     }
 
     #[test]

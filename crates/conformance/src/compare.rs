@@ -27,12 +27,23 @@ pub struct Difference {
 impl Difference {
     /// The expected side, for a report.
     pub fn expected_text(&self) -> String {
-        format!("{} at `{}`", show(self.expected.as_ref()), self.pointer)
+        self.side(self.expected.as_ref())
     }
 
     /// The actual side, for a report.
     pub fn actual_text(&self) -> String {
-        format!("{} at `{}`", show(self.actual.as_ref()), self.pointer)
+        self.side(self.actual.as_ref())
+    }
+
+    /// One side: the value, and where it is unless the values differ as a
+    /// whole.
+    fn side(&self, value: Option<&Value>) -> String {
+        match (self.pointer.as_str(), value) {
+            ("", None) => "nothing: the answer has no such value".into(),
+            ("", Some(_)) => show(value),
+            (pointer, None) => format!("nothing at `{pointer}`"),
+            (pointer, Some(_)) => format!("{} at `{pointer}`", show(value)),
+        }
     }
 }
 
@@ -139,6 +150,22 @@ mod tests {
 
         assert_eq!((missing.pointer.as_str(), missing.actual), ("/a", None));
         assert_eq!((added.pointer.as_str(), added.expected), ("/z", None));
+    }
+
+    #[test]
+    fn a_difference_of_the_whole_value_names_no_pointer() {
+        let missing = first_difference(&json!(2), None).unwrap();
+        let wrong_type = first_difference(&json!(2), Some(&json!("2"))).unwrap();
+        let nested = first_difference(&json!({"a": 1}), Some(&json!({}))).unwrap();
+
+        assert_eq!(missing.expected_text(), "2");
+        assert_eq!(
+            missing.actual_text(),
+            "nothing: the answer has no such value"
+        );
+        assert_eq!(wrong_type.actual_text(), "\"2\"");
+        assert_eq!(nested.expected_text(), "1 at `/a`");
+        assert_eq!(nested.actual_text(), "nothing at `/a`");
     }
 
     #[test]

@@ -16,7 +16,28 @@ pub enum RunError {
     /// `--url` is not an http(s) URL with a host.
     #[error("`--url` must be an http(s) URL, got `{url}`")]
     InvalidUrl {
-        /// The URL as given.
+        /// The URL as given, credentials replaced.
+        url: String,
+    },
+
+    /// `--url` has a port that is not a number from 1 to 65535.
+    #[error("`--url` has an invalid port `{port}` in `{url}`: a port is a number from 1 to 65535")]
+    InvalidPort {
+        /// The URL as given, credentials replaced.
+        url: String,
+        /// The port as written.
+        port: String,
+    },
+
+    /// `--url` carries a username or password.
+    #[error(
+        "`--url` must not carry credentials (`{url}`): they would be sent as Basic auth and \
+         shown in reports; give the URL without `user:password@` and pass the user with \
+         `--username` and `--password` (or APPMIXER_USERNAME and APPMIXER_PASSWORD), or use \
+         `--token` or `--signup`"
+    )]
+    CredentialsInUrl {
+        /// The URL with its credentials replaced.
         url: String,
     },
 

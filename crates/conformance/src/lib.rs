@@ -132,6 +132,9 @@ pub struct Options {
     pub max_consecutive_failures: u32,
     /// Show a progress bar per phase (on a terminal) instead of plain lines.
     pub progress: bool,
+    /// The most bytes of one response body the run reads; a longer body
+    /// fails its exchange.
+    pub max_body: u64,
 }
 
 impl Default for Options {
@@ -157,6 +160,7 @@ impl Default for Options {
             rate: None,
             max_consecutive_failures: guards::DEFAULT_MAX_CONSECUTIVE_FAILURES,
             progress: false,
+            max_body: transport::DEFAULT_MAX_BODY,
         }
     }
 }
@@ -190,6 +194,7 @@ impl fmt::Debug for Options {
             .field("rate", &self.rate)
             .field("max_consecutive_failures", &self.max_consecutive_failures)
             .field("progress", &self.progress)
+            .field("max_body", &self.max_body)
             .finish()
     }
 }
@@ -369,7 +374,9 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         options.timeout,
         options.max_requests,
     ) {
-        Ok(transport) => transport.with_guards(guards),
+        Ok(transport) => transport
+            .with_guards(guards)
+            .with_max_body(options.max_body),
         Err(error) => {
             target.stop().await;
             return Err(RunError::Connection {
@@ -550,7 +557,7 @@ pub async fn connect(options: &Options) -> Result<Connected, RunError> {
         options.timeout,
         options.max_requests,
     ) {
-        Ok(transport) => transport,
+        Ok(transport) => transport.with_max_body(options.max_body),
         Err(error) => {
             target.stop().await;
             return Err(RunError::Connection {

@@ -3,9 +3,10 @@
 //! A thin shell around the library: it reads the command line and
 //! environment, shows progress on stderr, prints the report on stdout,
 //! writes the report files asked for, and turns the outcome into the exit
-//! status. Two subcommands sit beside the run: `snapshots` compares a
-//! server with the committed transcripts, `cleanup` removes what earlier,
-//! interrupted runs left behind.
+//! status. Three subcommands sit beside the run: `replay` sends a saved
+//! failing case of the model again, `snapshots` compares a server with the
+//! committed transcripts, `cleanup` removes what earlier, interrupted runs
+//! left behind.
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -30,7 +31,12 @@ Exit status:
   4  a safety guard stopped the run: --max-requests used up, the server failed
      --max-consecutive-failures requests in a row, or Ctrl-C
 
+`replay FILE` exits 0 when every step of the saved case passes (FIXED), 1 when one
+still fails, and 2 on a usage, spec or connection error.
+
 Without --url the embedded reference server is started on 127.0.0.1 and checked.
+An option given an empty value, on the command line or in its environment
+variable, counts as not given.
 Every object the run creates carries the run tag (amxc-<8 hex>) in its name and is
 deleted at the end, also after a failure or Ctrl-C; `cleanup` removes what an
 interrupted run left. People tasks and users cannot be deleted through the API.";
@@ -49,6 +55,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Send the steps of a failing case saved by `--save-failures` again and
+    /// say per step whether it is FIXED or still FAILED (exit 1).
+    Replay(ReplayArgs),
     /// Compare a server's transcripts of fixed scenarios with the committed
     /// snapshots; print a unified diff per scenario that differs (exit 1).
     Snapshots(SnapshotArgs),
@@ -88,6 +97,42 @@ struct ServerArgs {
     /// Seconds one request may take before it counts as unanswered.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     timeout: f64,
+
+    /// The longest response body read, in bytes or with a unit (`KiB`, `MiB`,
+    /// `GiB`); a longer body fails its exchange.
+    #[arg(long, value_name = "BYTES", default_value = "64MiB", value_parser = parse_bytes)]
+    max_body: u64,
+}
+
+/// `text` unless it is empty: an empty option or environment variable
+/// counts as not given.
+fn given(text: Option<String>) -> Option<String> {
+    text.filter(|text| !text.trim().is_empty())
+}
+
+/// A size in bytes: a number, optionally followed by `KiB`, `MiB` or `GiB`.
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let digits = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(digits);
+    let scale: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => 0,
+    };
+    let bytes = number
+        .parse::<u64>()
+        .ok()
+        .filter(|_| scale > 0)
+        .and_then(|number| number.checked_mul(scale))
+        .filter(|bytes| *bytes > 0);
+    bytes.ok_or_else(|| {
+        format!("expected a positive size such as `67108864` or `64MiB`, got `{text}`")
+    })
 }
 
 impl ServerArgs {
@@ -98,10 +143,11 @@ impl ServerArgs {
             self.timeout
         );
         Ok(Options {
-            url: self.url,
-            username: self.username,
-            password: self.password,
-            token: self.token,
+            url: given(self.url),
+            username: given(self.username),
+            password: given(self.password),
+            token: given(self.token),
+            max_body: self.max_body,
             signup: self.signup,
             spec: self.spec,
             timeout: Duration::try_from_secs_f64(self.timeout)
@@ -153,6 +199,14 @@ struct RunArgs {
     #[arg(long, value_name = "N")]
     cases: Option<u32>,
 
+    /// The longest generated sequence of the model [default: from the profile].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    steps: Option<u32>,
+
+    /// Where the model saves its failing case, for `replay`.
+    #[arg(long, value_name = "DIR", default_value = appmixer_conformance::DEFAULT_FAILURES_DIR)]
+    save_failures: PathBuf,
+
     /// Directory of flow files (*.json, whole flow objects) to send and read back.
     #[arg(long, value_name = "DIR")]
     descriptors: Option<PathBuf>,
@@ -184,19 +238,31 @@ impl RunArgs {
         let budgets = profile.budgets();
         let base = self.server.options(profile)?;
         Ok(Options {
-            username_b: self.username_b,
-            password_b: self.password_b,
+            username_b: given(self.username_b),
+            password_b: given(self.password_b),
             max_requests: self.max_requests.unwrap_or(budgets.max_requests),
             rate: self.rate,
             max_consecutive_failures: self.max_consecutive_failures,
             read_only: self.read_only,
             seed: self.seed,
             cases: self.cases.unwrap_or(budgets.cases),
+            steps: self.steps.unwrap_or(budgets.steps),
+            save_failures: self.save_failures,
             descriptors: self.descriptors,
             progress: std::io::stderr().is_terminal(),
             ..base
         })
     }
+}
+
+#[derive(Debug, Args)]
+struct ReplayArgs {
+    /// The saved case, a JSON file from `--save-failures`.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+
+    #[command(flatten)]
+    server: ServerArgs,
 }
 
 #[derive(Debug, Args)]
@@ -258,6 +324,7 @@ async fn main() -> ExitCode {
     init_tracing(cli.command.is_none() && std::io::stderr().is_terminal());
     match cli.command {
         None => run(cli.run).await,
+        Some(Command::Replay(args)) => replay(args).await,
         Some(Command::Snapshots(args)) => compare_snapshots(args).await,
         Some(Command::Cleanup(args)) => remove_leftovers(args).await,
     }
@@ -290,6 +357,23 @@ async fn run(args: RunArgs) -> ExitCode {
         eprint!("{}", report.bench());
     }
     ExitCode::from(report.exit_code())
+}
+
+async fn replay(args: ReplayArgs) -> ExitCode {
+    let options = match args.server.options(Profile::Standard) {
+        Ok(options) => options,
+        Err(error) => return usage_error(error),
+    };
+    match appmixer_conformance::replay::replay(options, &args.file).await {
+        Ok(report) => {
+            print!("{report}");
+            ExitCode::from(report.exit_code())
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
 }
 
 async fn compare_snapshots(args: SnapshotArgs) -> ExitCode {
@@ -355,5 +439,41 @@ async fn remove_leftovers(args: CleanupArgs) -> ExitCode {
             eprintln!("error: {error}");
             ExitCode::from(error.exit_code())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_bytes_or_binary_units() {
+        assert_eq!(parse_bytes("67108864"), Ok(64 << 20));
+        assert_eq!(parse_bytes("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_bytes("512 KiB"), Ok(512 << 10));
+        assert_eq!(parse_bytes("1GiB"), Ok(1 << 30));
+        assert!(parse_bytes("0").is_err());
+        assert!(parse_bytes("64MB").is_err());
+        assert!(parse_bytes("lots").unwrap_err().contains("`lots`"));
+    }
+
+    #[test]
+    fn an_empty_value_counts_as_not_given() {
+        assert_eq!(given(Some(String::new())), None);
+        assert_eq!(given(Some("  ".into())), None);
+        assert_eq!(
+            given(Some("http://127.0.0.1:2200".into())).as_deref(),
+            Some("http://127.0.0.1:2200")
+        );
+        assert_eq!(given(None), None);
+    }
+
+    #[test]
+    fn an_empty_url_option_leaves_the_embedded_server_in_place() {
+        let cli = Cli::try_parse_from(["appmixer-conformance", "--url", ""]).unwrap();
+
+        let options = cli.run.options().unwrap();
+
+        assert_eq!(options.url, None);
     }
 }

@@ -28,8 +28,9 @@ use crate::target::{self, Target};
 use crate::transport::Transport;
 use crate::{Options, cleanup};
 
-/// The saved file's format version.
-const FORMAT: u32 = 1;
+/// The saved file's format version; a file of another version is refused
+/// rather than read with steps that mean something else.
+pub const FORMAT: u32 = 2;
 
 /// Which kind of server a case failed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,7 +226,7 @@ pub async fn replay(options: Options, file: &Path) -> Result<ReplayReport, RunEr
         options.timeout,
         options.max_requests,
     ) {
-        Ok(transport) => transport,
+        Ok(transport) => transport.with_max_body(options.max_body),
         Err(error) => {
             target.stop().await;
             return Err(RunError::Connection {

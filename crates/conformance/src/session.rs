@@ -18,7 +18,7 @@
 use appmixer_spec::schema::Validator;
 use serde_json::Value;
 
-use crate::checks::{self, CheckKind, Outcome, Results};
+use crate::checks::{self, CheckKind, Outcome, Results, Unchecked};
 use crate::cleanup::{Kind, Ledger};
 use crate::compare;
 use crate::redact;
@@ -108,6 +108,9 @@ pub struct Session {
     pub user: Option<User>,
     /// What the run means to check, per operation and property.
     pub plan: Plan,
+    /// The property (or property family) being exercised now, which a
+    /// refused setup request is reported against.
+    pub exercising: Option<String>,
 }
 
 impl Session {
@@ -121,6 +124,7 @@ impl Session {
             tag,
             user: None,
             plan: Plan::default(),
+            exercising: None,
         }
     }
 
@@ -181,6 +185,19 @@ impl Session {
                 );
                 Err(Abort::Step)
             }
+            Err(error @ TransportError::BodyTooLarge { .. }) => {
+                self.results.count_call(&operation);
+                let limit = self.transport.max_body();
+                self.fail(
+                    &operation,
+                    CheckKind::Status,
+                    "transport.body-within-limit",
+                    None,
+                    &format!("a body of at most {limit} bytes"),
+                    &error.to_string(),
+                );
+                Err(Abort::Step)
+            }
             Err(error @ TransportError::NotInSpec { .. }) => {
                 self.fail(
                     &operation,
@@ -193,6 +210,39 @@ impl Session {
                 Err(Abort::Step)
             }
         }
+    }
+
+    /// Notes that the property being exercised could not be, because
+    /// `exchange`, one of its setup requests, got no 2xx. The answer itself
+    /// is judged by the generic checks (a 5xx fails `spec.no-server-error`);
+    /// this says what the failure cost, so that a property is never silently
+    /// missing from the evidence.
+    pub fn setup_failed(&mut self, exchange: &Exchange) {
+        let property = self
+            .exercising
+            .clone()
+            .unwrap_or_else(|| "properties".into());
+        let status = exchange.status();
+        let answer = if status >= 500 {
+            "a server error"
+        } else {
+            "a refusal"
+        };
+        tracing::warn!(
+            operation = %exchange.operation,
+            status,
+            %property,
+            "a property's setup got no 2xx; the property is not exercised there"
+        );
+        self.results.record_unchecked(Unchecked {
+            operation: exchange.operation.clone(),
+            kind: CheckKind::Semantics,
+            expectation: property,
+            reason: format!(
+                "its setup request {} answered {status} ({answer}), so it was not exercised there",
+                exchange.operation
+            ),
+        });
     }
 
     /// Checks an exchange sent directly through the transport against the spec.

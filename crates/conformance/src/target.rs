@@ -49,15 +49,69 @@ impl std::fmt::Debug for Login {
     }
 }
 
-/// Checks that `text` is an http(s) URL with a host.
+/// Checks that `text` is an http(s) URL with a host, a valid port and no
+/// credentials in it.
+///
+/// Credentials in the URL (`http://user:password@host`) are refused rather
+/// than used: they would be sent as Basic auth on every request and printed
+/// wherever the URL is; the run's user is given with `--username` and
+/// `--password`. No error repeats a password given that way.
 pub fn parse_url(text: &str) -> Result<Url, RunError> {
-    let invalid = || RunError::InvalidUrl {
-        url: text.to_string(),
+    let shown = without_userinfo(text);
+    let invalid = || RunError::InvalidUrl { url: shown.clone() };
+    let url = match Url::parse(text) {
+        Ok(url) => url,
+        Err(url::ParseError::InvalidPort) => {
+            return Err(RunError::InvalidPort {
+                url: shown.clone(),
+                port: port_text(&shown),
+            });
+        }
+        Err(_) => return Err(invalid()),
     };
-    let url = Url::parse(text).map_err(|_| invalid())?;
     let usable = matches!(url.scheme(), "http" | "https")
         && url.host_str().is_some_and(|host| !host.is_empty());
-    if usable { Ok(url) } else { Err(invalid()) }
+    if !usable {
+        return Err(invalid());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(RunError::CredentialsInUrl { url: shown });
+    }
+    if url.port() == Some(0) {
+        return Err(RunError::InvalidPort {
+            url: shown,
+            port: "0".into(),
+        });
+    }
+    Ok(url)
+}
+
+/// `text` with the userinfo of its authority (`user:password@`) replaced,
+/// so that a password in a URL is never shown.
+fn without_userinfo(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://{}@{host}{tail}", redact::REDACTED),
+        None => text.to_string(),
+    }
+}
+
+/// The port of a URL's authority, as written (empty when it has none).
+fn port_text(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let host_port = authority.rsplit('@').next().unwrap_or(authority);
+    if host_port.ends_with(']') {
+        return String::new();
+    }
+    host_port
+        .rsplit_once(':')
+        .map(|(_, port)| port.to_string())
+        .unwrap_or_default()
 }
 
 /// The server under test: the embedded reference server or a URL.
@@ -163,6 +217,17 @@ async fn sign_up(session: &mut Session) -> Result<(), RunError> {
     )
     .await?;
     let body = api_answer(session, &exchange)?;
+    if exchange.status() >= 500 {
+        return Err(RunError::Connection {
+            url: session.transport.base_url().to_string(),
+            reason: format!(
+                "signing up `{username}` failed with a server error ({}: {}); check that the \
+                 server is healthy (its log should say what failed)",
+                exchange.status(),
+                message_of(&body)
+            ),
+        });
+    }
     if !exchange.is_success() {
         return Err(RunError::Connection {
             url: session.transport.base_url().to_string(),
@@ -316,6 +381,38 @@ mod tests {
         );
         assert!(parse_url("localhost:2200").is_err());
         assert!(parse_url("http://").is_err());
+    }
+
+    #[test]
+    fn a_port_out_of_range_is_named_as_the_problem() {
+        let too_big = parse_url("http://127.0.0.1:99999").unwrap_err();
+        let zero = parse_url("http://127.0.0.1:0/api").unwrap_err();
+
+        assert_eq!(
+            too_big.to_string(),
+            "`--url` has an invalid port `99999` in `http://127.0.0.1:99999`: a port is a \
+             number from 1 to 65535"
+        );
+        assert!(zero.to_string().contains("invalid port `0`"), "{zero}");
+        assert_eq!(too_big.exit_code(), 2);
+    }
+
+    #[test]
+    fn credentials_in_the_url_are_refused_without_showing_the_password() {
+        let error = parse_url("http://jane:hunter2@127.0.0.1:2200/api").unwrap_err();
+        let bad_port = parse_url("http://jane:hunter2@127.0.0.1:99999").unwrap_err();
+        let user_only = parse_url("http://jane@127.0.0.1:2200").unwrap_err();
+
+        let shown = error.to_string();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("`--username` and `--password`"), "{shown}");
+        assert!(
+            shown.contains("http://<redacted>@127.0.0.1:2200/api"),
+            "{shown}"
+        );
+        assert!(!bad_port.to_string().contains("hunter2"), "{bad_port}");
+        assert!(matches!(user_only, RunError::CredentialsInUrl { .. }));
+        assert_eq!(error.exit_code(), 2);
     }
 
     #[test]

@@ -7,6 +7,11 @@
 //! unless the operation is public), sends it, and returns the whole
 //! [`Exchange`]. Only a call that the spec declares can be sent: a parameter
 //! the operation does not have is refused before anything goes on the wire.
+//! A call may also carry raw bytes under a content type of its own
+//! ([`Call::raw_body`]), which is how malformed JSON and wrong media types
+//! are sent on purpose; such calls, like token probes, are marked
+//! [`Call::invalid`], so that the generic checks know a refusal is what they
+//! are after.
 //!
 //! The transport also holds the run's safety guards ([`crate::guards`]):
 //! `--read-only` refuses every request but `GET` and `HEAD` before it is
@@ -14,12 +19,15 @@
 //! and the streak of failed requests (`--max-consecutive-failures`). It
 //! retries transport errors on `GET` only (other methods may have taken
 //! effect), and `429`/`503` answers a bounded number of times, waiting as
-//! long as their `Retry-After` asks (at most [`MAX_RETRY_AFTER`]) or backing
-//! off exponentially when they do not say. It counts what it sent, per
-//! method, and how long it waited for answers.
+//! long as their `Retry-After` asks, in seconds or as an HTTP date (at most
+//! [`MAX_RETRY_AFTER`]), or backing off exponentially when they do not say.
+//! A response body is read up to a limit (`--max-body`, [`DEFAULT_MAX_BODY`]
+//! by default): a server that sends more, or never ends its body, fails that
+//! exchange instead of filling the harness's memory. The transport counts
+//! what it sent, per method, and how long it waited for answers.
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
@@ -44,6 +52,9 @@ const MAX_RETRIES: u32 = 3;
 
 /// The longest `Retry-After` the transport waits for; longer ones are failures.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// The longest response body read when no `--max-body` is given: 64 MiB.
+pub const DEFAULT_MAX_BODY: u64 = 64 * 1024 * 1024;
 
 /// The pause before retrying a `GET` after a transport error.
 const TRANSPORT_RETRY_PAUSE: Duration = Duration::from_millis(250);
@@ -82,8 +93,21 @@ pub struct Call {
     operation: String,
     path: Vec<(String, String)>,
     query: Vec<(String, String)>,
-    body: Option<Value>,
+    body: Option<Body>,
     auth: CallAuth,
+    invalid: bool,
+}
+
+/// What a call sends as its body.
+#[derive(Debug, Clone)]
+enum Body {
+    /// A value, encoded as the operation's media type asks.
+    Value(Value),
+    /// Bytes sent as they are, under this content type.
+    Raw {
+        content_type: String,
+        bytes: Vec<u8>,
+    },
 }
 
 impl fmt::Debug for CallAuth {
@@ -106,6 +130,7 @@ impl Call {
             query: Vec::new(),
             body: None,
             auth: CallAuth::Session,
+            invalid: false,
         }
     }
 
@@ -123,7 +148,28 @@ impl Call {
 
     /// Sets the body: a JSON value, or a JSON string for a `text/plain` body.
     pub fn body(mut self, body: Value) -> Self {
-        self.body = Some(body);
+        self.body = Some(Body::Value(body));
+        self
+    }
+
+    /// Sets the body to `bytes`, sent as they are with `content_type`
+    /// whatever the operation's media type: malformed JSON, or JSON under a
+    /// media type the operation does not take. The operation must take a
+    /// body.
+    pub fn raw_body(mut self, content_type: &str, bytes: impl Into<Vec<u8>>) -> Self {
+        self.body = Some(Body::Raw {
+            content_type: content_type.to_string(),
+            bytes: bytes.into(),
+        });
+        self
+    }
+
+    /// Marks the call as deliberately invalid (bad input or credentials):
+    /// a refusal is what it is after, and the expectation that sent it
+    /// judges its status, so the generic `spec.no-server-error` check
+    /// leaves it alone.
+    pub fn invalid(mut self) -> Self {
+        self.invalid = true;
         self
     }
 
@@ -144,6 +190,7 @@ impl Call {
     /// token, even to an operation whose token is optional.
     pub fn with_probe_token(mut self, token: &str) -> Self {
         self.auth = CallAuth::Probe(token.to_string());
+        self.invalid = true;
         self
     }
 
@@ -192,6 +239,8 @@ pub struct Exchange {
     pub elapsed: Duration,
     /// Which credentials it carried.
     pub auth: SentAuth,
+    /// Whether the call was deliberately invalid ([`Call::invalid`]).
+    pub invalid: bool,
 }
 
 impl Exchange {
@@ -279,6 +328,25 @@ pub enum TransportError {
         path: String,
     },
 
+    /// The response's body is longer than the transport reads.
+    #[error(
+        "{method} {url} ({operation}) answered {status} with a body longer than {limit} bytes; \
+         the harness stopped reading it (raise `--max-body` if the server's answers are \
+         really that large)"
+    )]
+    BodyTooLarge {
+        /// The `operationId`.
+        operation: String,
+        /// The method.
+        method: Method,
+        /// The redacted URL.
+        url: String,
+        /// The response status.
+        status: u16,
+        /// The most bytes the transport reads.
+        limit: u64,
+    },
+
     /// The request was sent but no usable response came back.
     #[error("{method} {url} ({operation}) got no answer: {reason}")]
     Network {
@@ -318,6 +386,7 @@ pub struct Transport {
     stop: Option<Stop>,
     times: WireTimes,
     progress: Option<Progress>,
+    max_body: u64,
 }
 
 impl fmt::Debug for Transport {
@@ -368,7 +437,15 @@ impl Transport {
             stop: None,
             times: WireTimes::default(),
             progress: None,
+            max_body: DEFAULT_MAX_BODY,
         })
+    }
+
+    /// Reads at most `limit` bytes of each response body from now on; a
+    /// longer body fails its exchange with [`TransportError::BodyTooLarge`].
+    pub fn with_max_body(mut self, limit: u64) -> Self {
+        self.max_body = limit;
+        self
     }
 
     /// Enforces `guards` from now on, in place of the budget given to [`Transport::new`].
@@ -424,6 +501,11 @@ impl Transport {
         self.times
     }
 
+    /// The most bytes of a response body the transport reads.
+    pub fn max_body(&self) -> u64 {
+        self.max_body
+    }
+
     /// The guards this transport enforces.
     pub fn guards(&self) -> &Guards {
         &self.guards
@@ -456,7 +538,7 @@ impl Transport {
         })?;
         let url = build_url(&self.base, &operation, &call)?;
         let (content_type, body) = encode_body(&operation, &call)?;
-        let (headers, auth) = self.headers(&operation, &call, content_type)?;
+        let (headers, auth) = self.headers(&operation, &call, content_type.as_deref())?;
         if self.guards.read_only && !guards::allows_in_read_only(&operation.method, &operation.id) {
             tracing::warn!(
                 operation = %operation.id,
@@ -494,8 +576,8 @@ impl Transport {
                 request = request.body(body.clone());
             }
             let outcome = match request.send().await {
-                Ok(response) => read_response(response).await,
-                Err(error) => Err(describe(&error)),
+                Ok(response) => read_response(response, self.max_body).await,
+                Err(error) => Err(ReadError::Failed(describe(&error))),
             };
             let elapsed = started.elapsed();
             self.times.waiting += elapsed;
@@ -518,7 +600,7 @@ impl Transport {
                         body = %redact::body_preview(&response.body, 2048),
                         "response body"
                     );
-                    if let Some(pause) = retry_pause(&response, retries)
+                    if let Some(pause) = retry_pause(&response, retries, SystemTime::now())
                         && retries < MAX_RETRIES
                     {
                         retries += 1;
@@ -542,9 +624,32 @@ impl Transport {
                         response,
                         elapsed,
                         auth,
+                        invalid: call.invalid,
                     });
                 }
-                Err(reason) => {
+                Err(ReadError::TooLarge { status }) => {
+                    self.streak.observe(Some(format!(
+                        "{} answered a body over {} bytes",
+                        operation.id, self.max_body
+                    )));
+                    tracing::warn!(
+                        operation = %operation.id,
+                        method = %operation.method,
+                        url = %shown_url,
+                        status,
+                        limit = self.max_body,
+                        "response body too long; stopped reading it"
+                    );
+                    // Reading it again would only fill the memory again.
+                    return Err(TransportError::BodyTooLarge {
+                        operation: operation.id.clone(),
+                        method: operation.method.clone(),
+                        url: shown_url,
+                        status,
+                        limit: self.max_body,
+                    });
+                }
+                Err(ReadError::Failed(reason)) => {
                     self.streak
                         .observe(Some(format!("{} got no answer: {reason}", operation.id)));
                     tracing::debug!(
@@ -615,12 +720,17 @@ impl Transport {
         &self,
         operation: &OperationShape,
         call: &Call,
-        content_type: Option<&'static str>,
+        content_type: Option<&str>,
     ) -> Result<(HeaderMap, SentAuth), TransportError> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         if let Some(content_type) = content_type {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+            let value =
+                HeaderValue::from_str(content_type).map_err(|_| TransportError::NotInSpec {
+                    operation: operation.id.clone(),
+                    reason: format!("`{content_type}` cannot be sent as a `Content-Type`"),
+                })?;
+            headers.insert(CONTENT_TYPE, value);
         }
         let takes_token = operation.token != TokenPolicy::None;
         let (token, auth) = match &call.auth {
@@ -712,7 +822,7 @@ fn build_url(base: &Url, operation: &OperationShape, call: &Call) -> Result<Url,
 fn encode_body(
     operation: &OperationShape,
     call: &Call,
-) -> Result<(Option<&'static str>, Option<Vec<u8>>), TransportError> {
+) -> Result<(Option<String>, Option<Vec<u8>>), TransportError> {
     let not_in_spec = |reason: String| TransportError::NotInSpec {
         operation: operation.id.clone(),
         reason,
@@ -727,9 +837,16 @@ fn encode_body(
             "{} needs a `{media}` body",
             operation.route()
         ))),
-        (Some(media), Some(body)) if media == "text/plain" => match body {
+        (
+            Some(_),
+            Some(Body::Raw {
+                content_type,
+                bytes,
+            }),
+        ) => Ok((Some(content_type.clone()), Some(bytes.clone()))),
+        (Some(media), Some(Body::Value(body))) if media == "text/plain" => match body {
             Value::String(text) => Ok((
-                Some("text/plain; charset=utf-8"),
+                Some("text/plain; charset=utf-8".into()),
                 Some(text.clone().into_bytes()),
             )),
             _ => Err(not_in_spec(format!(
@@ -737,8 +854,8 @@ fn encode_body(
                 operation.route()
             ))),
         },
-        (Some(media), Some(body)) if is_json(media) => Ok((
-            Some("application/json"),
+        (Some(media), Some(Body::Value(body))) if is_json(media) => Ok((
+            Some("application/json".into()),
             Some(serde_json::to_vec(body).expect("a JSON value always serializes")),
         )),
         (Some(media), Some(_)) => Err(not_in_spec(format!(
@@ -752,7 +869,18 @@ fn is_json(media: &str) -> bool {
     media == "application/json" || media.ends_with("+json")
 }
 
-async fn read_response(response: reqwest::Response) -> Result<Received, String> {
+/// Why a response could not be read.
+enum ReadError {
+    /// The connection failed, timed out or broke off.
+    Failed(String),
+    /// The body is longer than the limit; the rest was not read.
+    TooLarge {
+        /// The response status.
+        status: u16,
+    },
+}
+
+async fn read_response(mut response: reqwest::Response, limit: u64) -> Result<Received, ReadError> {
     let status = response.status().as_u16();
     let headers: Vec<(String, String)> = response
         .headers()
@@ -768,39 +896,63 @@ async fn read_response(response: reqwest::Response) -> Result<Received, String> 
         .headers()
         .get(CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let body = response
-        .bytes()
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit)
+    {
+        return Err(ReadError::TooLarge { status });
+    }
+    // Chunk by chunk, so that an endless body stops at the limit instead of
+    // being collected whole.
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
-        .map_err(|e| format!("the body could not be read: {}", describe(&e)))?;
+        .map_err(|e| ReadError::Failed(format!("the body could not be read: {}", describe(&e))))?
+    {
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Err(ReadError::TooLarge { status });
+        }
+        body.extend_from_slice(&chunk);
+    }
     Ok(Received {
         status,
         headers,
         content_type,
-        body: body.to_vec(),
+        body,
     })
 }
 
 /// How long to wait before retrying `response`, the answer to the attempt
-/// after `retries` retries, or `None` when it is not to be retried.
-fn retry_pause(response: &Received, retries: u32) -> Option<Duration> {
+/// after `retries` retries, at `now`, or `None` when it is not to be retried.
+fn retry_pause(response: &Received, retries: u32, now: SystemTime) -> Option<Duration> {
     if response.status != 429 && response.status != 503 {
         return None;
     }
     let retry_after = response
         .headers
         .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(RETRY_AFTER.as_str()));
+        .find(|(name, _)| name.eq_ignore_ascii_case(RETRY_AFTER.as_str()))
+        .and_then(|(_, value)| asked_pause(value.trim(), now));
     match retry_after {
-        // TODO: `Retry-After` may also be an HTTP date; no date parser is a
-        // dependency yet, so a date is treated like a missing header.
-        Some((_, value)) if value.trim().parse::<u64>().is_ok() => {
-            let pause = Duration::from_secs(value.trim().parse().ok()?);
-            // A server asking for a longer pause than a run can afford gets
-            // its answer recorded instead.
-            (pause <= MAX_RETRY_AFTER).then_some(pause)
-        }
-        _ => Some(BACKOFF_START * 2u32.saturating_pow(retries)),
+        // A server asking for a longer pause than a run can afford gets its
+        // answer recorded instead.
+        Some(pause) => (pause <= MAX_RETRY_AFTER).then_some(pause),
+        None => Some(BACKOFF_START * 2u32.saturating_pow(retries)),
     }
+}
+
+/// The pause a `Retry-After` value asks for at `now`: a number of seconds,
+/// or an HTTP date (a date already past asks for none). `None` when the
+/// value is neither.
+fn asked_pause(value: &str, now: SystemTime) -> Option<Duration> {
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    // The HTTP date format (IMF-fixdate) is RFC 2822's with `GMT`.
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let at = SystemTime::from(date.with_timezone(&chrono::Utc));
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// A one-line account of a reqwest error, with its causes.
@@ -920,7 +1072,7 @@ mod tests {
 
         let (content_type, body) = encode_body(&op, &call).unwrap();
 
-        assert_eq!(content_type, Some("text/plain; charset=utf-8"));
+        assert_eq!(content_type.as_deref(), Some("text/plain; charset=utf-8"));
         assert_eq!(body.unwrap(), "ok 𝄞".as_bytes());
     }
 
@@ -982,6 +1134,7 @@ mod tests {
 
     #[test]
     fn retry_after_is_honoured_only_for_429_and_503_within_bounds() {
+        let now = SystemTime::now();
         let answer = |status, retry_after: &str| Received {
             status,
             headers: vec![("retry-after".into(), retry_after.into())],
@@ -990,16 +1143,49 @@ mod tests {
         };
 
         assert_eq!(
-            retry_pause(&answer(429, "2"), 0),
+            retry_pause(&answer(429, "2"), 0, now),
             Some(Duration::from_secs(2))
         );
-        assert_eq!(retry_pause(&answer(503, "0"), 2), Some(Duration::ZERO));
-        assert_eq!(retry_pause(&answer(500, "2"), 0), None);
-        assert_eq!(retry_pause(&answer(429, "3600"), 0), None);
+        assert_eq!(retry_pause(&answer(503, "0"), 2, now), Some(Duration::ZERO));
+        assert_eq!(retry_pause(&answer(500, "2"), 0, now), None);
+        assert_eq!(retry_pause(&answer(429, "3600"), 0, now), None);
+    }
+
+    #[test]
+    fn retry_after_as_an_http_date_waits_until_then_within_bounds() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+        let answer = |retry_after: &str| Received {
+            status: 503,
+            headers: vec![("Retry-After".into(), retry_after.into())],
+            content_type: None,
+            body: Vec::new(),
+        };
+
+        // 784111777 is Sun, 06 Nov 1994 08:49:37 GMT.
+        assert_eq!(
+            retry_pause(&answer("Sun, 06 Nov 1994 08:49:40 GMT"), 0, now),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            retry_pause(&answer("Sun, 06 Nov 1994 08:00:00 GMT"), 0, now),
+            Some(Duration::ZERO),
+            "a date already past asks for no pause"
+        );
+        assert_eq!(
+            retry_pause(&answer("Sun, 06 Nov 1994 09:49:37 GMT"), 0, now),
+            None,
+            "an hour is longer than a run waits"
+        );
+        assert_eq!(
+            retry_pause(&answer("soon"), 1, now),
+            Some(BACKOFF_START * 2),
+            "a value that is neither backs off"
+        );
     }
 
     #[test]
     fn without_retry_after_429_and_503_back_off_exponentially() {
+        let now = SystemTime::now();
         let bare = |status| Received {
             status,
             headers: Vec::new(),
@@ -1007,9 +1193,31 @@ mod tests {
             body: Vec::new(),
         };
 
-        assert_eq!(retry_pause(&bare(429), 0), Some(BACKOFF_START));
-        assert_eq!(retry_pause(&bare(503), 1), Some(BACKOFF_START * 2));
-        assert_eq!(retry_pause(&bare(429), 2), Some(BACKOFF_START * 4));
-        assert_eq!(retry_pause(&bare(502), 0), None);
+        assert_eq!(retry_pause(&bare(429), 0, now), Some(BACKOFF_START));
+        assert_eq!(retry_pause(&bare(503), 1, now), Some(BACKOFF_START * 2));
+        assert_eq!(retry_pause(&bare(429), 2, now), Some(BACKOFF_START * 4));
+        assert_eq!(retry_pause(&bare(502), 0, now), None);
+    }
+
+    #[test]
+    fn a_raw_body_goes_out_as_given_with_its_content_type() {
+        let op = operation("/flows", vec![], Some("application/json"));
+        let call = Call::new("op").raw_body("text/plain", "{\"name\": ");
+
+        let (content_type, body) = encode_body(&op, &call).unwrap();
+
+        assert_eq!(content_type.as_deref(), Some("text/plain"));
+        assert_eq!(body.unwrap(), b"{\"name\": ");
+        let bodiless = operation("/flows/{flowId}", vec![], None);
+        assert!(encode_body(&bodiless, &call).is_err());
+    }
+
+    #[test]
+    fn only_probes_and_calls_marked_invalid_are_deliberately_invalid() {
+        assert!(!Call::new("op").invalid);
+        assert!(!Call::new("op").without_token().invalid);
+        assert!(!Call::new("op").as_user("b").invalid);
+        assert!(Call::new("op").with_probe_token("forged").invalid);
+        assert!(Call::new("op").invalid().invalid);
     }
 }

@@ -2,8 +2,8 @@
 //! failing sequence to a few steps, saves it, and replays it.
 //!
 //! Each test wraps the reference router in a small middleware that breaks
-//! one rule, runs the harness against it by URL, and expects a model
-//! failure with a short saved sequence.
+//! one rule, or switches a planted fault on, runs the harness against it by
+//! URL, and expects a model failure with a short saved sequence.
 
 mod common;
 
@@ -105,13 +105,18 @@ async fn a_delete_that_keeps_the_flow_fails_the_model_with_a_short_saved_sequenc
         .iter()
         .find(|f| f.expectation == "model.read-your-writes")
         .unwrap_or_else(|| panic!("no model failure: {:?}\n{report}", model_failures(&report)));
-    assert!(failure.actual.contains("seed 11"), "{}", failure.actual);
+    let reproduction = failure
+        .reproduction
+        .as_deref()
+        .expect("a model failure carries its reproduction");
+    assert!(reproduction.contains("seed 11"), "{reproduction}");
+    assert!(reproduction.contains("curl -X DELETE"), "{reproduction}");
+    assert!(!reproduction.contains("Bearer ey"), "{reproduction}");
     assert!(
-        failure.actual.contains("curl -X DELETE"),
-        "{}",
+        !failure.actual.contains("curl"),
+        "the reproduction is not part of `actual`: {}",
         failure.actual
     );
-    assert!(!failure.actual.contains("Bearer ey"), "{}", failure.actual);
     let saved = saved_cases(&dir);
     assert_eq!(saved.len(), 1, "{saved:?}");
     let case = SavedCase::load(&saved[0]).expect("the saved case loads");
@@ -180,5 +185,102 @@ async fn a_second_decision_that_succeeds_fails_the_model_and_the_commands_proper
             case.steps
         );
     }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn an_update_that_merges_custom_fields_fails_read_your_writes_in_two_steps() {
+    let dir = common::scratch_dir("model-merge");
+    let config = appmixer_reference::Config::default()
+        .with_fault(appmixer_reference::Fault::FlowUpdateMergesCustomFields);
+    let base = common::serve(appmixer_reference::router(config)).await;
+
+    let report = appmixer_conformance::run(options(&base, &dir))
+        .await
+        .expect("the run starts");
+
+    let failure = report
+        .failures
+        .iter()
+        .find(|f| f.expectation == "model.read-your-writes")
+        .unwrap_or_else(|| panic!("no model failure: {:?}\n{report}", model_failures(&report)));
+    assert!(
+        failure.actual.contains("/customFields/category"),
+        "{}",
+        failure.actual
+    );
+    let saved = saved_cases(&dir);
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let case = SavedCase::load(&saved[0]).expect("the saved case loads");
+    let operations: Vec<&str> = case.steps.iter().map(|step| step.operation()).collect();
+    assert_eq!(operations, ["createFlow", "updateFlow"], "{:?}", case.steps);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn the_replay_subcommand_says_fixed_for_a_case_the_clean_server_gets_right() {
+    use appmixer_conformance::model::state::{Handle, Step};
+    use appmixer_conformance::replay::{FORMAT, ServerKind, sha256_hex};
+    let dir = common::scratch_dir("replay-cli");
+    let spec = std::fs::read(appmixer_spec::default_path()).expect("the spec reads");
+    let case = SavedCase {
+        format: FORMAT,
+        seed: 3,
+        server: ServerKind::Url,
+        spec_sha256: sha256_hex(&spec),
+        operation: "getStoreItem".into(),
+        expectation: "model.read-your-writes".into(),
+        expected: "value \"shipped\"".into(),
+        actual: "status 404".into(),
+        steps: vec![
+            Step::CreateStore {
+                store: Handle(0),
+                name: "orders".into(),
+            },
+            Step::SetRecord {
+                store: Handle(0),
+                key: "order 1".into(),
+                value: "shipped".into(),
+            },
+        ],
+    };
+    let path = case.save(&dir).expect("the case saves");
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_appmixer-conformance"))
+        .env_remove("APPMIXER_URL")
+        .arg("replay")
+        .arg(&path)
+        .output()
+        .unwrap();
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("1. create store S0 named \"orders\": FIXED"),
+        "{stdout}"
+    );
+    assert!(stdout.trim_end().ends_with("FIXED"), "{stdout}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn the_replay_subcommand_refuses_a_file_that_is_not_a_saved_case() {
+    let dir = common::scratch_dir("replay-cli-bad");
+    let path = dir.join("notes.json");
+    std::fs::write(&path, "{\"hello\": 1}").unwrap();
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_appmixer-conformance"))
+        .env_remove("APPMIXER_URL")
+        .arg("replay")
+        .arg(&path)
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("notes.json") && stderr.contains("is not a saved case"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(dir).ok();
 }

@@ -1,34 +1,68 @@
 //! The report as evidence: a clean server passes with every planned
-//! property checked, whatever the seed; the JSON and JUnit forms are stable
-//! between runs with the same seed; the binary writes them and its bench
-//! figures, and documents every exit status.
+//! property checked, the model and every property included, whatever the
+//! seed, and every operation of the spec is called; the seed is reported;
+//! the JSON and JUnit forms are stable between runs with the same seed; the
+//! binary writes them and its bench figures, and documents every exit
+//! status.
+//!
+//! The clean runs are shared by the tests of this file: a run is what costs
+//! time, and each test reads what it needs of them.
 
 mod common;
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
+use appmixer_conformance::checks::CheckKind;
 use appmixer_conformance::report::{json, junit};
 use appmixer_conformance::{Options, Report};
 use tokio::sync::OnceCell;
 
 /// The seeds of the clean runs; the last one runs twice.
-const SEEDS: [u64; 5] = [1, 2, 20240601, u64::MAX, 77];
+const SEEDS: [u64; 5] = [1, 2, DEFAULT_OPTIONS_SEED, u64::MAX, 77];
 
-/// The clean runs against the embedded server, shared by the tests of this
-/// file: one per seed, and a second one of the last seed.
+/// The seed of the run with the default options (the others generate fewer
+/// cases).
+const DEFAULT_OPTIONS_SEED: u64 = 20240601;
+
+/// The clean runs against the embedded server: one per seed, and a second
+/// one of the last seed.
 static RUNS: OnceCell<Vec<(u64, Report)>> = OnceCell::const_new();
+
+/// Where the clean runs save failing model cases: nowhere, if they pass.
+static FAILURES_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+fn failures_dir() -> &'static Path {
+    FAILURES_DIR.get_or_init(|| common::scratch_dir("clean-failures"))
+}
 
 async fn clean_runs() -> &'static [(u64, Report)] {
     RUNS.get_or_init(|| async {
+        // Side by side: each run has its own embedded server, so they share
+        // nothing but the cores.
+        let runs: Vec<_> = SEEDS
+            .into_iter()
+            .chain([SEEDS[4]])
+            .map(|seed| {
+                let options = Options {
+                    seed: Some(seed),
+                    cases: if seed == DEFAULT_OPTIONS_SEED {
+                        appmixer_conformance::DEFAULT_CASES
+                    } else {
+                        4
+                    },
+                    save_failures: failures_dir().to_path_buf(),
+                    ..Options::default()
+                };
+                (seed, tokio::spawn(appmixer_conformance::run(options)))
+            })
+            .collect();
         let mut reports = Vec::new();
-        for seed in SEEDS.into_iter().chain([SEEDS[4]]) {
-            let options = Options {
-                seed: Some(seed),
-                cases: 4,
-                ..Options::default()
-            };
-            let report = appmixer_conformance::run(options)
+        for (seed, run) in runs {
+            let report = run
                 .await
+                .expect("the run does not panic")
                 .expect("the run starts");
             reports.push((seed, report));
         }
@@ -37,7 +71,15 @@ async fn clean_runs() -> &'static [(u64, Report)] {
     .await
 }
 
-#[tokio::test]
+fn run_of(runs: &[(u64, Report)], seed: u64) -> &Report {
+    &runs
+        .iter()
+        .find(|(run_seed, _)| *run_seed == seed)
+        .expect("a run of every seed")
+        .1
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_clean_reference_server_passes_everything_across_five_seeds() {
     let runs = clean_runs().await;
 
@@ -46,6 +88,7 @@ async fn the_clean_reference_server_passes_everything_across_five_seeds() {
     for (seed, report) in runs {
         assert!(report.failures.is_empty(), "seed {seed}:\n{report}");
         assert!(report.not_checked.is_empty(), "seed {seed}:\n{report}");
+        assert!(report.unchecked.is_empty(), "seed {seed}:\n{report}");
         assert_eq!(report.exit_code(), 0, "seed {seed}");
         for row in &report.rows {
             for (kind, required) in &row.planned {
@@ -64,7 +107,73 @@ async fn the_clean_reference_server_passes_everything_across_five_seeds() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reference_server_passes_the_model_and_properties_for_five_seeds() {
+    let runs = clean_runs().await;
+
+    for (seed, report) in runs {
+        let stopped: Vec<&String> = report
+            .stopped_scenarios
+            .iter()
+            .filter(|phase| *phase == "model" || phase.starts_with("properties"))
+            .collect();
+        assert!(stopped.is_empty(), "seed {seed}: stopped {stopped:?}");
+        assert!(report.failures.is_empty(), "seed {seed}:\n{report}");
+    }
+    let saved = std::fs::read_dir(failures_dir()).map_or(0, |entries| entries.count());
+    assert_eq!(saved, 0, "a clean run saved a failing model case");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_against_the_embedded_server_passes_and_calls_every_operation() {
+    let report = run_of(clean_runs().await, DEFAULT_OPTIONS_SEED);
+
+    assert!(report.failures.is_empty(), "unexpected failures:\n{report}");
+    assert_eq!(report.exit_code(), 0, "{report}");
+    assert!(
+        report.uncalled().is_empty(),
+        "never called: {:?}",
+        report.uncalled()
+    );
+    let spec = appmixer_spec::Spec::load(&appmixer_spec::default_path()).expect("the spec loads");
+    assert_eq!(
+        report.rows.len(),
+        spec.operations().len(),
+        "one row per operation"
+    );
+    for row in &report.rows {
+        assert!(
+            row.tally(CheckKind::Status).total > 0,
+            "{} has no status checks",
+            row.operation
+        );
+        assert!(
+            row.tally(CheckKind::Semantics).total > 1,
+            "{} has no semantic checks",
+            row.operation
+        );
+    }
+    assert_eq!(
+        report.descriptors.generated_checked,
+        appmixer_conformance::DEFAULT_CASES as usize
+    );
+    assert_eq!(
+        report.descriptors.generated_passed,
+        appmixer_conformance::DEFAULT_CASES as usize
+    );
+    assert!(report.cleanup.leftovers.is_empty(), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_seed_is_reported_so_a_run_can_be_repeated() {
+    let report = run_of(clean_runs().await, 77);
+
+    assert_eq!(report.seed, 77);
+    assert_eq!(report.descriptors.seed, 77);
+    assert!(report.to_string().contains("(seed 77)"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn two_runs_with_the_same_seed_give_identical_json_and_junit_reports() {
     let runs = clean_runs().await;
     let (seed, first) = &runs[4];
@@ -90,7 +199,7 @@ async fn two_runs_with_the_same_seed_give_identical_json_and_junit_reports() {
     assert_eq!(get_flow["auth"]["checked"], 3);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_junit_report_parses_with_a_test_case_per_operation_and_property() {
     let runs = clean_runs().await;
 
@@ -189,6 +298,10 @@ fn the_help_documents_every_exit_status() {
         "--max-consecutive-failures",
         "--profile",
         "--report",
+        "--steps",
+        "--save-failures",
+        "--max-body",
+        "replay",
     ] {
         assert!(help.contains(line), "missing `{line}` in:\n{help}");
     }

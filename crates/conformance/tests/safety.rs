@@ -1,6 +1,7 @@
 //! The guards that make the harness safe to aim at a live deployment:
-//! `--read-only`, the failure streak, "not checked" for a run whose token
-//! is refused everywhere, Ctrl-C, and the `cleanup` subcommand.
+//! `--read-only`, the failure streak, the limit on response bodies, "not
+//! checked" for a run whose token is refused everywhere, Ctrl-C, and the
+//! `cleanup` subcommand.
 
 mod common;
 
@@ -198,6 +199,55 @@ async fn the_read_only_transport_refuses_a_write_before_it_is_sent() {
     assert_eq!(transport.refusals()[0].operation, "createFlow");
     assert_eq!(transport.method_counts().not_get_or_head(), 0);
     assert_eq!(transport.method_counts().by_method().get("GET"), Some(&1));
+}
+
+/// An answer whose body never ends.
+fn endless_body() -> Response {
+    let chunk = axum::body::Bytes::from(vec![b'x'; 64 * 1024]);
+    let chunks = futures::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()));
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(chunks),
+    )
+        .into_response()
+}
+
+#[tokio::test]
+async fn an_endless_body_fails_its_exchange_at_the_limit_without_a_retry() {
+    let received = Arc::new(AtomicU32::new(0));
+    let counter = received.clone();
+    let app = axum::Router::new().route(
+        "/flows",
+        axum::routing::get(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { endless_body() }
+        }),
+    );
+    let base = common::serve(app).await;
+    let spec = appmixer_spec::Spec::load(&appmixer_spec::default_path()).unwrap();
+    let catalog = Catalog::from_spec(&spec).unwrap();
+    let mut transport = Transport::new(base.parse().unwrap(), catalog, Duration::from_secs(5), 100)
+        .unwrap()
+        .with_max_body(1 << 20);
+
+    let outcome = transport.send(Call::new("getFlows")).await;
+
+    match outcome {
+        Err(error @ TransportError::BodyTooLarge { .. }) => {
+            let message = error.to_string();
+            assert!(
+                message.contains("getFlows") && message.contains("longer than 1048576 bytes"),
+                "{message}"
+            );
+            assert!(message.contains("`--max-body`"), "{message}");
+        }
+        other => panic!("expected a body over the limit, got {other:?}"),
+    }
+    assert_eq!(
+        received.load(Ordering::SeqCst),
+        1,
+        "a body over the limit is not read again"
+    );
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Runs that cannot check anything end with a one-line error and exit
-//! status 2: a bad option, an unreachable, garbled or silent server, refused
+//! status 2: a bad option (a URL with credentials or a port out of range
+//! among them), an unreachable, garbled, failing or silent server, refused
 //! credentials, or a descriptor file that is not a flow.
 
 mod common;
@@ -73,6 +74,54 @@ async fn a_server_that_never_answers_times_out_as_a_connection_error() {
 
     assert!(matches!(error, RunError::Connection { .. }), "{error:?}");
     assert!(error.to_string().contains("timed out"), "{error}");
+}
+
+#[tokio::test]
+async fn a_server_error_on_sign_up_is_reported_as_a_server_error() {
+    let failing = axum::Router::new().fallback(|| async {
+        (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"statusCode":500,"error":"Internal Server Error","message":"database down"}"#,
+        )
+            .into_response()
+    });
+    let base = common::serve(failing).await;
+
+    let error = run_error(common::signup_options(&base)).await;
+
+    let message = error.to_string();
+    assert!(
+        message.contains("failed with a server error (500: database down)"),
+        "{message}"
+    );
+    assert!(!message.contains("restrict user creation"), "{message}");
+}
+
+#[tokio::test]
+async fn an_endless_sign_up_answer_is_a_connection_error_naming_the_limit() {
+    let endless = axum::Router::new().fallback(|| async {
+        let chunk = axum::body::Bytes::from(vec![b' '; 64 * 1024]);
+        let chunks = futures::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()));
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            axum::body::Body::from_stream(chunks),
+        )
+            .into_response()
+    });
+    let base = common::serve(endless).await;
+    let options = Options {
+        max_body: 256 * 1024,
+        ..common::signup_options(&base)
+    };
+
+    let error = run_error(options).await;
+
+    assert!(matches!(error, RunError::Connection { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("longer than 262144 bytes"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -190,6 +239,40 @@ fn the_binary_exits_2_with_one_line_for_a_bad_url() {
 }
 
 #[test]
+fn a_url_with_credentials_is_refused_without_printing_the_password() {
+    let output = binary()
+        .args(["--url", "http://jane:hunter2@127.0.0.1:9", "--signup"])
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert!(
+        stderr.contains("must not carry credentials")
+            && stderr.contains("`--username` and `--password`"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn a_port_out_of_range_is_named_as_the_problem() {
+    let output = binary()
+        .args(["--url", "http://127.0.0.1:99999", "--signup"])
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`--url` has an invalid port `99999`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("must be an http(s) URL"), "{stderr}");
+}
+
+#[test]
 fn the_help_documents_the_exit_statuses() {
     let output = binary().arg("--help").output().unwrap();
 
@@ -205,8 +288,13 @@ fn the_help_documents_the_exit_statuses() {
 }
 
 #[test]
-fn the_binary_exits_0_against_the_embedded_server() {
-    let output = binary().args(["--cases", "2"]).output().unwrap();
+fn the_binary_exits_0_against_the_embedded_server_when_appmixer_url_is_empty() {
+    // An empty variable is as good as none: the embedded server is checked.
+    let output = binary()
+        .env("APPMIXER_URL", "")
+        .args(["--cases", "2"])
+        .output()
+        .unwrap();
 
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");

@@ -194,7 +194,7 @@ async fn stores_served_as_html_fail_get_stores_content_type() {
 }
 
 #[tokio::test]
-async fn a_record_count_off_by_one_fails_count_matches_list() {
+async fn a_record_count_off_by_one_fails_count_matches_list_and_blames_the_count_alone() {
     let app = common::reference_router().layer(middleware::from_fn(count_one_record_too_many));
 
     let report = run_against(app).await;
@@ -207,4 +207,16 @@ async fn a_record_count_off_by_one_fails_count_matches_list() {
         "{:?}",
         failures(&report)
     );
+    // The writes behaved; only the count was wrong.
+    assert!(
+        report
+            .failures
+            .iter()
+            .all(|f| f.operation == "getStoreRecordsCount"),
+        "failures blamed on other operations: {:?}",
+        failures(&report)
+    );
+    let printed = report.to_string();
+    assert!(!printed.contains("Some("), "{printed}");
+    assert!(printed.contains("actual:   count 3"), "{printed}");
 }

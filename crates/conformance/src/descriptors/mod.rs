@@ -23,6 +23,9 @@ use crate::error::RunError;
 use crate::session::{Session, Step};
 use crate::transport::Call;
 
+/// The bytes of a UTF-8 byte-order mark, which some editors put first.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// One descriptor file, parsed.
 #[derive(Debug, Clone)]
 pub struct DescriptorFile {
@@ -91,6 +94,13 @@ pub fn load_file(path: &Path) -> Result<DescriptorFile, RunError> {
         reason,
     };
     let text = std::fs::read(path).map_err(|error| unusable(format!("cannot be read: {error}")))?;
+    if text.starts_with(UTF8_BOM) {
+        return Err(unusable(
+            "starts with a UTF-8 byte-order mark (EF BB BF), which JSON does not allow; save \
+             the file as UTF-8 without a BOM"
+                .into(),
+        ));
+    }
     let value: Value = serde_json::from_slice(&text).map_err(|error| {
         unusable(format!(
             "is not JSON ({error}); each file must hold one flow object"
@@ -354,6 +364,24 @@ mod tests {
             message.contains("a.json") && message.contains("no `flow`"),
             "{message}"
         );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_that_starts_with_a_byte_order_mark_is_refused_saying_so() {
+        let dir = scratch_dir("bom");
+        let mut bytes = UTF8_BOM.to_vec();
+        bytes.extend_from_slice(br#"{"name": "x", "flow": {}}"#);
+        std::fs::write(dir.join("bom.json"), bytes).unwrap();
+
+        let error = load_dir(&dir).unwrap_err();
+
+        let message = error.to_string();
+        assert!(
+            message.contains("bom.json") && message.contains("byte-order mark"),
+            "{message}"
+        );
+        assert!(!message.contains("is not JSON"), "{message}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 

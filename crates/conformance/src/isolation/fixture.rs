@@ -602,7 +602,7 @@ impl Reader<'_> {
                     "read.count-matches-list",
                     Some(&answer),
                     &json!(listed.len()),
-                    count_of(&counted).map(Value::from).as_ref(),
+                    counted.get("count"),
                 );
             } else {
                 // A full page says nothing about the total; a count is only

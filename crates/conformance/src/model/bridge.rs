@@ -82,7 +82,9 @@ impl Http {
                 Err(Stop::Budget(error.to_string()))
             }
             Err(TransportError::ReadOnly { .. }) => Err(Stop::ReadOnly),
-            Err(error @ TransportError::Network { .. }) => Err(Stop::Network(error.to_string())),
+            Err(error @ (TransportError::Network { .. } | TransportError::BodyTooLarge { .. })) => {
+                Err(Stop::Network(error.to_string()))
+            }
             Err(error @ TransportError::NotInSpec { .. }) => {
                 Err(Stop::NotInSpec(error.to_string()))
             }

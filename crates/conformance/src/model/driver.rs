@@ -26,8 +26,8 @@ use serde_json::{Map, Value, json};
 use crate::cleanup::Kind;
 use crate::compare;
 use crate::model::bridge::{Http, Stop};
-use crate::model::state::{Area, Handle, Model, Step};
-use crate::scenarios::{count_of, items};
+use crate::model::state::{Area, FieldsUpdate, Handle, Model, Step};
+use crate::scenarios::{count_of, describe_count, items};
 use crate::session::StatusRule;
 use crate::transport::{Call, Exchange};
 
@@ -304,7 +304,7 @@ impl<'h> Driver<'h> {
                 flow,
                 name,
                 descriptor,
-                category,
+                custom_fields,
                 force,
             } => {
                 let mut body = Map::new();
@@ -314,8 +314,13 @@ impl<'h> Driver<'h> {
                 if let Some(descriptor) = descriptor {
                     body.insert("flow".into(), descriptor.clone());
                 }
-                if category.is_some() {
-                    body.insert("customFields".into(), self.custom_fields(category));
+                let fields = match custom_fields {
+                    FieldsUpdate::Unchanged => None,
+                    FieldsUpdate::Category(category) => Some(Some(category.clone())),
+                    FieldsUpdate::TagOnly => Some(None),
+                };
+                if let Some(category) = fields {
+                    body.insert("customFields".into(), self.custom_fields(&category));
                 }
                 let mut call = Call::new("updateFlow").path("flowId", self.id(*flow));
                 if *force {
@@ -860,7 +865,7 @@ impl<'h> Driver<'h> {
         let mismatch = (counted != Some(after.flows.len() as u64)).then(|| {
             (
                 format!("count {}", after.flows.len()),
-                format!("count {counted:?}"),
+                describe_count(counted),
             )
         });
         self.check(
@@ -947,7 +952,7 @@ impl<'h> Driver<'h> {
                 let mismatch = (counted != Some(store.records.len() as u64)).then(|| {
                     (
                         format!("count {}", store.records.len()),
-                        format!("count {counted:?}"),
+                        describe_count(counted),
                     )
                 });
                 self.check(
@@ -1041,7 +1046,7 @@ impl<'h> Driver<'h> {
             let mismatch = (counted != Some(after.tasks.len() as u64)).then(|| {
                 (
                     format!("count {}", after.tasks.len()),
-                    format!("count {counted:?}"),
+                    describe_count(counted),
                 )
             });
             self.check(
@@ -1178,8 +1183,12 @@ impl<'h> Driver<'h> {
                         StatusRule::Success,
                     )?;
                     let body = exchange.json();
-                    let mismatch =
-                        Self::fields_differ(&json!({"key": key, "value": value}), body.as_ref());
+                    let mut expected = json!({"key": key, "value": value});
+                    // `storeId` is optional; when given it must be this store's.
+                    if body.as_ref().is_some_and(|b| b.get("storeId").is_some()) {
+                        expected["storeId"] = json!(store_id);
+                    }
+                    let mismatch = Self::fields_differ(&expected, body.as_ref());
                     self.check("getStoreItem", READ_YOUR_WRITES, Some(&exchange), mismatch)?;
                 }
                 None => {

@@ -13,7 +13,7 @@ use proptest::sample::select;
 use proptest_state_machine::ReferenceStateMachine;
 use serde_json::{Value, json};
 
-use crate::model::state::{Area, Handle, Model, Step, TaskStatus, WEBHOOK_TYPE};
+use crate::model::state::{Area, FieldsUpdate, Handle, Model, Step, TaskStatus, WEBHOOK_TYPE};
 use crate::model::text;
 
 /// The services accounts are created for.
@@ -66,8 +66,21 @@ pub fn descriptor() -> impl Strategy<Value = Value> {
     )
 }
 
+/// A new flow's category: most have one, so that updates have a stored
+/// field to keep or to drop.
 fn category() -> impl Strategy<Value = Option<String>> {
-    proptest::option::of(select(CATEGORIES).prop_map(str::to_string))
+    proptest::option::weighted(0.8, select(CATEGORIES).prop_map(str::to_string))
+}
+
+/// What an update does to `customFields`: more often than not it sends
+/// them, mostly without the category, so that a stored key the update leaves
+/// out shows whether the server replaces or merges.
+fn fields_update() -> impl Strategy<Value = FieldsUpdate> {
+    prop_oneof![
+        2 => Just(FieldsUpdate::Unchanged),
+        1 => select(CATEGORIES).prop_map(|category| FieldsUpdate::Category(category.to_string())),
+        2 => Just(FieldsUpdate::TagOnly),
+    ]
 }
 
 fn handles(handles: impl Iterator<Item = Handle>) -> Vec<Handle> {
@@ -148,15 +161,15 @@ impl ReferenceStateMachine for Machine {
                     select(live.clone()),
                     proptest::option::of(text::name()),
                     proptest::option::weighted(0.3, descriptor()),
-                    category(),
+                    fields_update(),
                     any::<bool>(),
                 )
                     .prop_map(
-                        |(flow, name, descriptor, category, force)| Step::UpdateFlow {
+                        |(flow, name, descriptor, custom_fields, force)| Step::UpdateFlow {
                             flow,
                             name,
                             descriptor,
-                            category,
+                            custom_fields,
                             force,
                         },
                     )

@@ -12,9 +12,10 @@
 //! servers with, and [`text`] the hard strings both send.
 //!
 //! The phase ([`run`]) records every check under its property name and the
-//! operation it concerns; a failure carries the seed, the shrunk sequence as
-//! numbered steps with a `curl` command each, and the path of the saved case
-//! that `appmixer-conformance replay` runs again.
+//! operation it concerns; a failure carries its reproduction (the failure's
+//! `reproduction` field): the seed, the shrunk sequence as numbered steps
+//! with a `curl` command each, and the path of the saved case that
+//! `appmixer-conformance replay` runs again.
 
 pub mod bridge;
 pub mod driver;
@@ -47,14 +48,6 @@ pub struct Phase {
     pub server: ServerKind,
     /// The SHA-256 of the spec the run checks against.
     pub spec_sha256: String,
-}
-
-/// Indents every line of `text` by `by`.
-fn indent(text: &str, by: &str) -> String {
-    text.lines()
-        .map(|line| format!("{by}{line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Runs the model's cases and records what they found.
@@ -105,21 +98,18 @@ pub async fn run(session: &mut Session, phase: &Phase) -> Step<()> {
         };
         let reproduction = runner::reproduction(counterexample, phase.seed, path.as_deref());
         let mismatch = &counterexample.mismatch;
-        session.results.record(
+        session.results.record_reproducible(
             Outcome {
                 operation: mismatch.operation.clone(),
                 kind: CheckKind::Semantics,
                 expectation: mismatch.expectation.to_string(),
                 mismatch: Some((
                     format!("after step {}: {}", mismatch.step + 1, mismatch.expected),
-                    format!(
-                        "{}\n{}",
-                        mismatch.actual,
-                        indent(&reproduction, "             ")
-                    ),
+                    mismatch.actual.clone(),
                 )),
             },
             mismatch.exchange.as_ref(),
+            reproduction,
         );
     }
 

@@ -149,6 +149,19 @@ pub struct Chart {
     pub kind: String,
 }
 
+/// What an update sends as a flow's `customFields`, which replace the
+/// stored ones as a whole (the spec: "replaced as a whole, not merged").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FieldsUpdate {
+    /// No `customFields` in the body: the stored ones stay.
+    Unchanged,
+    /// The case tag and this `category`.
+    Category(String),
+    /// The case tag alone: a stored `category` is left out, and so goes.
+    TagOnly,
+}
+
 /// One API operation of a generated sequence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "camelCase", rename_all_fields = "camelCase")]
@@ -172,8 +185,8 @@ pub enum Step {
         name: Option<String>,
         /// A new descriptor.
         descriptor: Option<Value>,
-        /// A new `customFields.category`.
-        category: Option<String>,
+        /// New `customFields`, if any.
+        custom_fields: FieldsUpdate,
         /// Whether `forceUpdate=true` is sent.
         force: bool,
     },
@@ -413,7 +426,7 @@ impl Step {
                 flow: h,
                 name,
                 descriptor,
-                category,
+                custom_fields,
                 force,
             } => {
                 let mut parts = Vec::new();
@@ -423,8 +436,12 @@ impl Step {
                 if descriptor.is_some() {
                     parts.push("a new descriptor".into());
                 }
-                if let Some(category) = category {
-                    parts.push(format!("category {category:?}"));
+                match custom_fields {
+                    FieldsUpdate::Unchanged => {}
+                    FieldsUpdate::Category(category) => {
+                        parts.push(format!("customFields with category {category:?}"));
+                    }
+                    FieldsUpdate::TagOnly => parts.push("customFields without a category".into()),
                 }
                 let force = if *force { " with forceUpdate=true" } else { "" };
                 format!("update flow {}: {}{force}", flow(h), parts.join(", "))
@@ -693,7 +710,7 @@ impl Model {
                 flow,
                 name,
                 descriptor,
-                category,
+                custom_fields,
                 ..
             } => {
                 let f = self.flows.get_mut(&flow).expect("a live flow");
@@ -705,8 +722,10 @@ impl Model {
                     f.webhook = webhook_of(&descriptor);
                     f.descriptor = descriptor;
                 }
-                if category.is_some() {
-                    f.category = category;
+                match custom_fields {
+                    FieldsUpdate::Unchanged => {}
+                    FieldsUpdate::Category(category) => f.category = Some(category),
+                    FieldsUpdate::TagOnly => f.category = None,
                 }
             }
             Step::StartFlow { flow } => {
@@ -891,7 +910,7 @@ mod tests {
             flow: Handle(0),
             name: Some("b".into()),
             descriptor: None,
-            category: None,
+            custom_fields: FieldsUpdate::Unchanged,
             force: false,
         };
 
@@ -900,6 +919,28 @@ mod tests {
 
         assert_eq!(rule, StatusRule::ClientError);
         assert_eq!(after.flows[&Handle(0)].name, "a");
+    }
+
+    #[test]
+    fn an_update_without_the_category_replaces_the_custom_fields_and_drops_it() {
+        let mut create = create_flow(0);
+        if let Step::CreateFlow { category, .. } = &mut create {
+            *category = Some("crm".into());
+        }
+        let update = |custom_fields| Step::UpdateFlow {
+            flow: Handle(0),
+            name: None,
+            descriptor: None,
+            custom_fields,
+            force: false,
+        };
+        let model = Model::default().apply(&create);
+
+        let kept = model.clone().apply(&update(FieldsUpdate::Unchanged));
+        let dropped = model.apply(&update(FieldsUpdate::TagOnly));
+
+        assert_eq!(kept.flows[&Handle(0)].category.as_deref(), Some("crm"));
+        assert_eq!(dropped.flows[&Handle(0)].category, None);
     }
 
     #[test]

@@ -1,18 +1,17 @@
 //! Invalid input is refused and changes nothing.
 //!
 //! [`run`] sends, for each writing operation, bodies with a required field
-//! left out and with a field of the wrong type (both derived from the
-//! request schema in the spec at run time), calls with unknown ids, and
-//! reads with a bad `limit`, `offset`, `sort` (a field the spec's
+//! left out, with a field of the wrong type and with a value outside a
+//! field's `enum` (all derived from the request schema in the spec at run
+//! time, `$ref`s resolved), a body that is not an object, malformed JSON and
+//! JSON under a media type the operation does not take; calls with unknown
+//! ids; and reads with a bad `limit`, `offset`, `sort` (a field the spec's
 //! `x-sortable` does not name, a direction other than `1`/`-1`),
 //! `projection` (keeping and leaving out at once) or log `query`. Each must
 //! get a 4xx, and the objects the property made must read back as before
 //! (property `invalid.rejected-unchanged`, recorded against the operation
-//! sent).
-//
-// TODO: malformed JSON bodies are not sent yet: every request goes through
-// the transport, which serialises a JSON value and has no way to send raw
-// bytes.
+//! sent). Every such call is marked [`Call::invalid`]: a refusal is what it
+//! is after.
 
 use serde_json::{Map, Value, json};
 
@@ -27,6 +26,16 @@ use crate::transport::Call;
 
 const PROPERTY: &str = "invalid.rejected-unchanged";
 
+/// The writes that are also sent malformed JSON and a JSON body under the
+/// wrong media type: one per area, enough to show how a server parses.
+const RAW_BODIES: &[&str] = &[
+    "createFlow",
+    "updateFlow",
+    "createStore",
+    "createChart",
+    "createPeopleTask",
+];
+
 /// The request schema of `operation`, resolved to its component.
 fn request_schema<'s>(spec: &'s Spec, operation: &str) -> Option<&'s Value> {
     let op = spec.operation(operation)?;
@@ -36,26 +45,49 @@ fn request_schema<'s>(spec: &'s Spec, operation: &str) -> Option<&'s Value> {
         .pointer(&format!("/components/schemas/{name}"))
 }
 
-fn wrong_value(schema: &Value) -> Option<Value> {
-    if schema.get("enum").is_some() {
-        return Some(json!("not-one-of-the-enum"));
-    }
-    let schema = match schema.get("$ref") {
-        Some(_) => return Some(json!(12345)),
-        None => schema,
-    };
-    match schema.get("type").and_then(Value::as_str)? {
-        "string" => Some(json!(12345)),
-        "integer" | "number" => Some(json!("not a number")),
-        "boolean" => Some(json!("not a boolean")),
-        "object" => Some(json!("not an object")),
-        "array" => Some(json!("not an array")),
-        _ => None,
+/// The component a `$ref` names, or `schema` itself.
+fn resolve<'s>(spec: &'s Spec, schema: &'s Value) -> Option<&'s Value> {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => spec.document().pointer(reference.strip_prefix('#')?),
+        None => Some(schema),
     }
 }
 
+/// A string that none of `allowed` is.
+fn outside(allowed: &[Value]) -> Value {
+    let first = allowed.first().and_then(Value::as_str).unwrap_or("value");
+    let mut wrong = format!("not-{first}");
+    while allowed.contains(&json!(wrong)) {
+        wrong.push('!');
+    }
+    json!(wrong)
+}
+
+/// Values that `schema` (a property of a request schema) forbids: one of
+/// another type, and one outside its `enum` when it has one.
+fn wrong_values(spec: &Spec, schema: &Value) -> Vec<Value> {
+    let Some(schema) = resolve(spec, schema) else {
+        return vec![json!(12345)];
+    };
+    let mut wrong = Vec::new();
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
+        wrong.push(outside(allowed));
+    }
+    let of_another_type = match schema.get("type").and_then(Value::as_str) {
+        Some("string") => Some(json!(12345)),
+        Some("integer" | "number") => Some(json!("not a number")),
+        Some("boolean") => Some(json!("not a boolean")),
+        Some("object") => Some(json!("not an object")),
+        Some("array") => Some(json!("not an array")),
+        _ => None,
+    };
+    wrong.extend(of_another_type);
+    wrong
+}
+
 /// Bodies derived from `base` that the schema of `operation` forbids: each
-/// required field left out, each typed field with a value of another type.
+/// required field left out, each typed field with a value of another type,
+/// each enumerated field with a value outside its enum.
 fn invalid_bodies(spec: &Spec, operation: &str, base: &Value) -> Vec<(String, Value)> {
     let Some(schema) = request_schema(spec, operation) else {
         return Vec::new();
@@ -81,12 +113,11 @@ fn invalid_bodies(spec: &Spec, operation: &str, base: &Value) -> Vec<(String, Va
         .cloned()
         .unwrap_or_default();
     for (field, property) in properties {
-        let Some(wrong) = wrong_value(&property) else {
-            continue;
-        };
-        if let Some(mut body) = base.as_object().cloned() {
-            body.insert(field.clone(), wrong.clone());
-            bodies.push((format!("`{field}` as {wrong}"), Value::Object(body)));
+        for wrong in wrong_values(spec, &property) {
+            if let Some(mut body) = base.as_object().cloned() {
+                body.insert(field.clone(), wrong.clone());
+                bodies.push((format!("`{field}` as {wrong}"), Value::Object(body)));
+            }
         }
     }
     bodies
@@ -102,10 +133,18 @@ async fn snapshot(s: &mut Session, reads: &[Call]) -> Step<Vec<Option<Value>>> {
     Ok(seen)
 }
 
-async fn refused(s: &mut Session, call: Call, what: &str, reads: &[Call]) -> Step<()> {
+/// Sends `call`, which must be refused, and compares the reads after it
+/// with `before`, the reads just before it; returns the reads after it,
+/// which are the next call's `before`.
+async fn refused(
+    s: &mut Session,
+    call: Call,
+    what: &str,
+    reads: &[Call],
+    before: Vec<Option<Value>>,
+) -> Step<Vec<Option<Value>>> {
     let operation = call.operation().to_string();
-    let before = snapshot(s, reads).await?;
-    let exchange = s.call(call).await?;
+    let exchange = s.call(call.invalid()).await?;
     // Whatever an accepted create made must still be cleaned up.
     if exchange.is_success() && (operation.starts_with("create") || operation == "cloneFlow") {
         let made = [
@@ -138,7 +177,7 @@ async fn refused(s: &mut Session, call: Call, what: &str, reads: &[Call]) -> Ste
             }
         },
     );
-    Ok(())
+    Ok(after)
 }
 
 /// Invalid bodies, unknown ids and bad query parameters are refused.
@@ -205,6 +244,23 @@ pub async fn run(s: &mut Session, ctx: &Ctx<'_>) -> Step<()> {
             call.clone().body(json!(["not", "an", "object"])),
             format!("{operation} with an array body"),
         ));
+        if RAW_BODIES.contains(&operation.as_str()) {
+            let text = serde_json::to_string(&base).expect("a JSON value always serializes");
+            // The body cut off half-way: a JSON parser must refuse it.
+            let mut half = text.len() / 2;
+            while !text.is_char_boundary(half) {
+                half -= 1;
+            }
+            let cut = &text[..half];
+            sends.push((
+                call.clone().raw_body("application/json", cut),
+                format!("{operation} with malformed JSON `{cut}`"),
+            ));
+            sends.push((
+                call.clone().raw_body("text/plain", text.clone()),
+                format!("{operation} with its JSON body sent as `text/plain`"),
+            ));
+        }
     }
 
     let unknown_flow = uuid::Uuid::new_v4().to_string();
@@ -328,8 +384,9 @@ pub async fn run(s: &mut Session, ctx: &Ctx<'_>) -> Step<()> {
         ));
     }
 
+    let mut before = snapshot(s, &reads).await?;
     for (call, what) in sends {
-        refused(s, call, &what, &reads).await?;
+        before = refused(s, call, &what, &reads, before).await?;
     }
 
     crate::properties::delete(s, Kind::Flow, &flow).await?;
@@ -343,4 +400,50 @@ pub async fn run(s: &mut Session, ctx: &Ctx<'_>) -> Step<()> {
         crate::properties::delete(s, Kind::Account, &account).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> Spec {
+        Spec::load(&appmixer_spec::default_path()).expect("the spec loads")
+    }
+
+    #[test]
+    fn an_enumerated_field_behind_a_ref_gets_a_value_outside_its_enum() {
+        let base = json!({"name": "c", "index": 1, "type": "bar"});
+
+        let bodies = invalid_bodies(&spec(), "createChart", &base);
+
+        let types: Vec<&Value> = bodies
+            .iter()
+            .filter(|(what, _)| what.starts_with("`type`"))
+            .filter_map(|(_, body)| body.get("type"))
+            .collect();
+        assert_eq!(types, [&json!("not-bar"), &json!(12345)], "{bodies:?}");
+    }
+
+    #[test]
+    fn required_fields_are_left_out_one_at_a_time() {
+        let base = json!({"title": "t", "requester": "a@example.com", "approver": "b@example.com"});
+
+        let bodies = invalid_bodies(&spec(), "createPeopleTask", &base);
+
+        for field in ["title", "requester", "approver"] {
+            assert!(
+                bodies
+                    .iter()
+                    .any(|(what, body)| what.contains(field) && body.get(field).is_none()),
+                "no body without `{field}`: {bodies:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_value_outside_an_enum_is_none_of_its_values() {
+        let allowed = vec![json!("a"), json!("not-a")];
+
+        assert_eq!(outside(&allowed), json!("not-a!"));
+    }
 }

@@ -5,9 +5,9 @@
 //! One module per family. Each property says in its doc sentence what it
 //! checks, records a check under its name only when it was exercised (the
 //! requests it needs were answered with a 2xx where that was needed), and
-//! deletes what it created. A setup request that fails records nothing:
-//! the property could not be exercised, and the run's other checks already
-//! report the failing request.
+//! deletes what it created. A setup request that gets no 2xx is noted as
+//! the property not exercised ([`Session::setup_failed`]), and the generic
+//! checks judge the answer itself (a 5xx fails `spec.no-server-error`).
 
 mod clone;
 mod commands;
@@ -16,6 +16,7 @@ mod deletion;
 mod invalid;
 mod paging;
 mod projection;
+mod records;
 mod selection;
 mod sorting;
 mod strings;
@@ -52,18 +53,20 @@ impl Ctx<'_> {
     }
 }
 
-/// The families, in the order they run.
-const FAMILIES: [&str; 10] = [
-    "counts",
-    "paging",
-    "sorting",
-    "selection",
-    "projection",
-    "clone",
-    "commands",
-    "deletion",
-    "invalid input",
-    "strings",
+/// The families, in the order they run, each with the property (or the
+/// prefix of the properties) it checks.
+const FAMILIES: [(&str, &str); 11] = [
+    ("counts", "counts.match-list"),
+    ("paging", "paging.partition"),
+    ("sorting", "sort.orders-by-field"),
+    ("selection", "selection.exact-match"),
+    ("projection", "projection.fields"),
+    ("clone", "clone"),
+    ("commands", "commands.repeat-changes-nothing"),
+    ("deletion", "deletion.gone"),
+    ("invalid input", "invalid.rejected-unchanged"),
+    ("strings", "strings.round-trip"),
+    ("records", records::PROPERTY),
 ];
 
 async fn run_family(name: &str, s: &mut Session, ctx: &Ctx<'_>) -> Step<()> {
@@ -78,6 +81,7 @@ async fn run_family(name: &str, s: &mut Session, ctx: &Ctx<'_>) -> Step<()> {
         "deletion" => deletion::run(s, ctx).await,
         "invalid input" => invalid::run(s, ctx).await,
         "strings" => strings::run(s, ctx).await,
+        "records" => records::run(s, ctx).await,
         other => unreachable!("no property family is called `{other}`"),
     }
 }
@@ -91,9 +95,12 @@ pub async fn run_all(session: &mut Session, spec: &Spec, seed: u64, cases: u32) 
         tag: session.tag.clone(),
     };
     let mut outcome = Outcome::default();
-    for name in FAMILIES {
+    for (name, property) in FAMILIES {
         tracing::info!(family = name, "properties");
-        match run_family(name, session, &ctx).await {
+        session.exercising = Some(property.to_string());
+        let result = run_family(name, session, &ctx).await;
+        session.exercising = None;
+        match result {
             Ok(()) => {}
             Err(Abort::Step) => outcome.stopped.push(format!("properties: {name}")),
             Err(Abort::Budget(reason)) => {
@@ -149,11 +156,7 @@ pub(crate) async fn create(
         .filter(|id| !id.is_empty());
     match &id {
         Some(id) => s.created(kind, id),
-        None => tracing::warn!(
-            operation = %exchange.operation,
-            status = exchange.status(),
-            "a property's setup was refused; the property is not exercised"
-        ),
+        None => s.setup_failed(&exchange),
     }
     Ok(id)
 }
@@ -210,6 +213,9 @@ pub(crate) async fn set_record(s: &mut Session, store: &str, key: &str, value: &
                 .body(json!(value)),
         )
         .await?;
+    if !exchange.is_success() {
+        s.setup_failed(&exchange);
+    }
     Ok(exchange.is_success())
 }
 
@@ -234,8 +240,9 @@ pub(crate) async fn create_task(
         .then(|| exchange.str_at("/id"))
         .flatten();
     let secret = exchange.str_at("/approverSecret").unwrap_or_default();
-    if let Some(id) = &id {
-        s.created(Kind::PeopleTask, id);
+    match &id {
+        Some(id) => s.created(Kind::PeopleTask, id),
+        None => s.setup_failed(&exchange),
     }
     Ok(id.map(|id| (id, secret)))
 }

@@ -8,7 +8,9 @@
 //! adds a `run` section with the tag and the timings, which do differ.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
+use regex::Regex;
 use serde_json::{Map, Value, json};
 
 use super::Report;
@@ -76,6 +78,18 @@ pub fn to_value(report: &Report, timings: bool) -> Value {
             })
         })
         .collect();
+    let unchecked: Vec<Value> = report
+        .unchecked
+        .iter()
+        .map(|u| {
+            json!({
+                "operation": u.operation,
+                "property": u.kind.label(),
+                "expectation": u.expectation,
+                "reason": normaliser.text(&u.reason),
+            })
+        })
+        .collect();
     let mut kept: BTreeMap<String, u64> = BTreeMap::new();
     for object in &report.cleanup.undeletable {
         *kept.entry(object.kind.to_string()).or_default() += 1;
@@ -104,6 +118,7 @@ pub fn to_value(report: &Report, timings: bool) -> Value {
         "operations": operations,
         "failures": failures,
         "not_checked": not_checked,
+        "unchecked": unchecked,
         "descriptors": {
             "generated_checked": d.generated_checked,
             "generated_passed": d.generated_passed,
@@ -146,8 +161,17 @@ fn failure_value(normaliser: &mut Normaliser, failure: &Failure) -> Value {
         "expected": normaliser.text(&failure.expected),
         "actual": normaliser.text(&failure.actual),
         "exchange": failure.exchange.as_ref().map(|e| exchange_value(normaliser, e)),
+        "reproduction": failure
+            .reproduction
+            .as_deref()
+            .map(|r| normaliser.text(&SERVER.replace_all(r, "<server>"))),
     })
 }
+
+/// The scheme and authority of a URL: the embedded server's port differs
+/// between runs, and a reproduction's `curl` lines name it.
+static SERVER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"https?://[^/\s'\x22]+").expect("a valid pattern"));
 
 fn exchange_value(normaliser: &mut Normaliser, exchange: &ExchangeView) -> Value {
     // The host and port differ between runs of the embedded server; the

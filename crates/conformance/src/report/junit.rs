@@ -62,10 +62,15 @@ fn test_case(
         let details: Vec<String> = failures
             .iter()
             .map(|f| {
-                format!(
+                let mut detail = format!(
                     "{}: expected {}, got {}",
                     f.expectation, f.expected, f.actual
-                )
+                );
+                if let Some(reproduction) = &f.reproduction {
+                    detail.push_str("\nreproduction:\n");
+                    detail.push_str(reproduction);
+                }
+                detail
             })
             .collect();
         status.set_description(details.join("\n"));

@@ -11,6 +11,9 @@ use std::fmt::{self, Write as _};
 use super::{EXIT_FAILED, EXIT_PASSED, EXIT_STOPPED, EXIT_UNCHECKED, Report};
 use crate::checks::{CheckKind, Failure};
 
+/// How many kinds of check that could not be made the summary lists.
+const NOT_EXERCISED_SHOWN: usize = 10;
+
 fn cell(report: &Report, row: &super::OperationRow, kind: CheckKind) -> String {
     let tally = row.tally(kind);
     match (tally.total, row.planned.get(&kind)) {
@@ -148,6 +151,7 @@ impl Report {
         if let Some(reason) = &self.aborted {
             writeln!(f, "run aborted: {reason}")?;
         }
+        self.write_not_exercised(f)?;
         let c = &self.cleanup;
         writeln!(
             f,
@@ -187,6 +191,40 @@ impl Report {
                     refusal.method, refusal.path, refusal.operation
                 )?;
             }
+        }
+        Ok(())
+    }
+
+    /// The checks that could not be made, one line per expectation and
+    /// reason, at most [`NOT_EXERCISED_SHOWN`] of them.
+    fn write_not_exercised(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.unchecked.is_empty() {
+            return Ok(());
+        }
+        let mut groups: Vec<(&str, &str, usize)> = Vec::new();
+        for unchecked in &self.unchecked {
+            match groups.iter_mut().find(|(expectation, reason, _)| {
+                *expectation == unchecked.expectation && *reason == unchecked.reason
+            }) {
+                Some((_, _, count)) => *count += 1,
+                None => groups.push((&unchecked.expectation, &unchecked.reason, 1)),
+            }
+        }
+        writeln!(f, "not exercised: {} checks", self.unchecked.len())?;
+        for (expectation, reason, count) in groups.iter().take(NOT_EXERCISED_SHOWN) {
+            let times = if *count > 1 {
+                format!(" ({count} times)")
+            } else {
+                String::new()
+            };
+            writeln!(f, "  {expectation}: {reason}{times}")?;
+        }
+        if groups.len() > NOT_EXERCISED_SHOWN {
+            writeln!(
+                f,
+                "  … and {} more (see the JSON report)",
+                groups.len() - NOT_EXERCISED_SHOWN
+            )?;
         }
         Ok(())
     }
@@ -265,6 +303,12 @@ fn write_failure(f: &mut fmt::Formatter<'_>, number: usize, failure: &Failure) -
         )?;
         if !exchange.response_body.is_empty() {
             writeln!(f, "             {}", exchange.response_body)?;
+        }
+    }
+    if let Some(reproduction) = &failure.reproduction {
+        writeln!(f, "   reproduction:")?;
+        for line in reproduction.lines() {
+            writeln!(f, "             {line}")?;
         }
     }
     Ok(())
@@ -364,6 +408,78 @@ mod tests {
             text.contains("FAILED: 1 checks, 1 failed, 0 required not checked, 1 requests"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_reproduction_is_printed_under_its_failure_and_not_in_actual() {
+        let mut results = Results::default();
+        results.count_call("getFlow");
+        results.record_reproducible(
+            Outcome {
+                operation: "getFlow".into(),
+                kind: CheckKind::Semantics,
+                expectation: "model.read-your-writes".into(),
+                mismatch: Some(("status 404".to_string(), "status 200".to_string())),
+            },
+            None,
+            "seed 7; shrunk from 9 to 2 steps\n1. create flow F0\n   curl -X POST \
+             'http://127.0.0.1:4242/flows'"
+                .into(),
+        );
+
+        let report = Report::assemble(
+            &catalog(),
+            crate::report::tests::record(results, Plan::default()),
+        );
+        let text = report.to_string();
+
+        assert_eq!(report.failures[0].actual, "status 200");
+        assert!(
+            text.contains(
+                "   actual:   status 200\n   reproduction:\n             seed 7; shrunk from 9 \
+                 to 2 steps\n             1. create flow F0\n"
+            ),
+            "{text}"
+        );
+        let json = crate::report::json::to_value(&report, false);
+        assert_eq!(
+            json["failures"][0]["reproduction"],
+            "seed 7; shrunk from 9 to 2 steps\n1. create flow F0\n   curl -X POST \
+             '<server>/flows'",
+            "the port, which differs between runs, is left out"
+        );
+    }
+
+    #[test]
+    fn a_property_whose_setup_failed_is_listed_as_not_exercised() {
+        let mut results = Results::default();
+        results.count_call("getFlow");
+        for _ in 0..2 {
+            results.record_unchecked(crate::checks::Unchecked {
+                operation: "createStore".into(),
+                kind: CheckKind::Semantics,
+                expectation: "strings.round-trip".into(),
+                reason: "its setup request createStore answered 500 (a server error), so it \
+                         was not exercised there"
+                    .into(),
+            });
+        }
+
+        let report = Report::assemble(
+            &catalog(),
+            crate::report::tests::record(results, Plan::default()),
+        );
+        let text = report.to_string();
+
+        assert!(
+            text.contains(
+                "not exercised: 2 checks\n  strings.round-trip: its setup request createStore \
+                 answered 500 (a server error), so it was not exercised there (2 times)\n"
+            ),
+            "{text}"
+        );
+        let json = crate::report::json::to_value(&report, false);
+        assert_eq!(json["unchecked"][0]["expectation"], "strings.round-trip");
     }
 
     #[test]

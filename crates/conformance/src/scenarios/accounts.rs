@@ -6,8 +6,9 @@
 //! and assigned to the `SendChannelMessage` component of a flow; then the
 //! account's flows list that flow, the component type's accounts mark it
 //! assigned, and the flow's authentication lists the component with its
-//! service while leaving out the trigger, whose type needs no account.
-//! Deleting the account removes it from the list.
+//! service while leaving out the trigger, whose type needs no account; a
+//! flow of nothing but such components has an empty authentication (200
+//! with `{}`). Deleting the account removes it from the list.
 
 use serde_json::{Value, json};
 
@@ -266,6 +267,44 @@ async fn assignment(s: &mut Session, account_id: &str) -> Step<()> {
         body.get(&trigger).is_none(),
         || format!("no entry for the {TRIGGER_TYPE} component"),
         || "an entry for it".into(),
+    );
+
+    let exchange = s
+        .call(Call::new("deleteFlow").path("flowId", &flow_id))
+        .await?;
+    if exchange.is_success() {
+        s.deleted(Kind::Flow, &flow_id);
+    }
+    without_accounts(s).await
+}
+
+/// A flow whose components need no account has an empty authentication.
+async fn without_accounts(s: &mut Session) -> Step<()> {
+    let trigger = uuid::Uuid::new_v4().to_string();
+    let exchange = s
+        .call(Call::new("createFlow").body(json!({
+            "name": s.name("flow without accounts"),
+            "flow": {trigger.as_str(): {"type": TRIGGER_TYPE, "x": 0, "y": 0, "source": {}}},
+        })))
+        .await?;
+    let flow_id = s.require_str(
+        "createFlow",
+        "flows.create-answers-id",
+        &exchange,
+        "/flowId",
+    )?;
+    s.created(Kind::Flow, &flow_id);
+
+    let exchange = s
+        .call(Call::new("getFlowAuthentication").path("flowId", &flow_id))
+        .await?;
+    let body = s.require_success("getFlowAuthentication", "flow-auth.succeeds", &exchange)?;
+    s.expect_json(
+        "getFlowAuthentication",
+        "flow-auth.empty-without-components-that-need-accounts",
+        Some(&exchange),
+        &json!({}),
+        Some(&body),
     );
 
     let exchange = s

@@ -5,9 +5,10 @@
 //! with `query=+flowId:ID` must then find an entry for the component (real
 //! engines index asynchronously, so the search is repeated a few times, with
 //! growing pauses, before it counts as failed), every hit must belong to the
-//! flow, the `flowId` parameter must find the same entry, and `getLog` with
-//! the entry's `_index` and `_id` must return the message that was sent.
-//! Once the flow is stopped, a message to it is refused.
+//! flow, the `flowId` parameter must find the same entry and, once a second
+//! flow has logged a message too, only entries of the flow it names; and
+//! `getLog` with the entry's `_index` and `_id` must return the message that
+//! was sent. Once the flow is stopped, a message to it is refused.
 
 use std::time::Duration;
 
@@ -108,11 +109,14 @@ pub async fn run(s: &mut Session) -> Step<()> {
             .unwrap_or_default()
             .to_string();
 
+        // Another flow's entry, which a search by `flowId` must leave out.
+        let (other_flow, other_entry) = other_flow_entry(s).await?;
         let exchange = s
             .call(Call::new("getLogs").query("flowId", &flow_id))
             .await?;
         let body = s.require_success("getLogs", "logs.search-succeeds", &exchange)?;
-        let ids: Vec<&str> = items(body.get("hits").unwrap_or(&Value::Null))
+        let hits = items(body.get("hits").unwrap_or(&Value::Null));
+        let ids: Vec<&str> = hits
             .iter()
             .filter_map(|h| h.get("_id").and_then(Value::as_str))
             .collect();
@@ -124,6 +128,29 @@ pub async fn run(s: &mut Session) -> Step<()> {
             || format!("entry {log_id} for `flowId={flow_id}`"),
             || format!("entries {ids:?}"),
         );
+        if let (Some(other_flow), Some(other_id)) = (&other_flow, &other_entry) {
+            let strays: Vec<&str> = hits
+                .iter()
+                .filter(|h| h.get("flowId").and_then(Value::as_str) != Some(flow_id.as_str()))
+                .filter_map(|h| h.get("_id").and_then(Value::as_str))
+                .collect();
+            s.expect(
+                "getLogs",
+                "logs.flow-filter-is-scoped-to-flow",
+                Some(&exchange),
+                strays.is_empty() && !ids.contains(&other_id.as_str()),
+                || format!("only entries of flow {flow_id}, not {other_id} of flow {other_flow}"),
+                || format!("entries of other flows too: {strays:?}"),
+            );
+        }
+        if let Some(other_flow) = other_flow {
+            let deleted = s
+                .call(Call::new("deleteFlow").path("flowId", &other_flow))
+                .await?;
+            if deleted.is_success() {
+                s.deleted(Kind::Flow, &other_flow);
+            }
+        }
 
         let exchange = s
             .call(
@@ -179,6 +206,49 @@ pub async fn run(s: &mut Session) -> Step<()> {
         s.deleted(Kind::Flow, &flow_id);
     }
     Ok(())
+}
+
+/// Creates and starts a second flow, sends it a message and waits for its
+/// entry: the flow, if it was created, and the entry's `_id`, if it logged.
+async fn other_flow_entry(s: &mut Session) -> Step<(Option<String>, Option<String>)> {
+    let webhook = uuid::Uuid::new_v4().to_string();
+    let exchange = s
+        .call(Call::new("createFlow").body(json!({
+            "name": s.name("second flow for logs"),
+            "flow": {webhook.as_str(): {"type": WEBHOOK_TYPE, "x": 0, "y": 0, "source": {}}},
+        })))
+        .await?;
+    let Some(flow_id) = exchange
+        .is_success()
+        .then(|| exchange.str_at("/flowId"))
+        .flatten()
+    else {
+        return Ok((None, None));
+    };
+    s.created(Kind::Flow, &flow_id);
+    let started = s
+        .call(
+            Call::new("sendFlowCommand")
+                .path("flowId", &flow_id)
+                .body(json!({"command": "start"})),
+        )
+        .await?;
+    let mut entry = None;
+    if started.is_success() {
+        let sent = s
+            .call(
+                Call::new("sendComponentMessage")
+                    .path("flowId", &flow_id)
+                    .path("componentId", &webhook)
+                    .body(json!({"probe": "the second flow"})),
+            )
+            .await?;
+        if sent.is_success() {
+            let (_, hit) = search(s, &flow_id, &webhook).await?;
+            entry = hit.and_then(|hit| hit.get("_id").and_then(Value::as_str).map(str::to_string));
+        }
+    }
+    Ok((Some(flow_id), entry))
 }
 
 /// Searches the flow's logs until an entry of `component` shows up.

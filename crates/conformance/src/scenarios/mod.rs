@@ -99,3 +99,12 @@ pub(crate) fn ids_of(items: &[serde_json::Value], field: &str) -> Vec<String> {
 pub(crate) fn count_of(body: &serde_json::Value) -> Option<u64> {
     body.get("count").and_then(serde_json::Value::as_u64)
 }
+
+/// A count as a failure shows it: `count 3`, or what is wrong when the
+/// answer had no usable count.
+pub(crate) fn describe_count(count: Option<u64>) -> String {
+    match count {
+        Some(count) => format!("count {count}"),
+        None => "no count: the answer has no non-negative integer `count`".into(),
+    }
+}

@@ -3,17 +3,19 @@
 //! Store: create → get → listed → rename (answers the old name) → get shows
 //! the new name. Records, with a key that needs percent-encoding and a
 //! `text/plain` value outside the BMP: set → get, list and count agree →
-//! setting the same key again overwrites without adding a record → a
-//! `pattern` narrows the count → delete one (then get is 404) → delete many
-//! (existing keys counted, missing ones skipped) → count is 0. Finally the
-//! store is deleted and `getStore` answers 404.
+//! setting the same key again overwrites without adding a record (as the
+//! list shows) → a `pattern` narrows the count → delete one (then get is
+//! 404) → delete many (existing keys counted, missing ones skipped) → the
+//! list is empty. Each count is held to the list read just before it, so a
+//! wrong count is blamed on `getStoreRecordsCount` alone. Finally the store
+//! is deleted and `getStore` answers 404.
 
 use serde_json::{Value, json};
 
 use crate::cleanup::Kind;
-use crate::scenarios::{count_of, ids_of, items};
+use crate::scenarios::{count_of, describe_count, ids_of, items};
 use crate::session::{Session, StatusRule, Step};
-use crate::transport::Call;
+use crate::transport::{Call, Exchange};
 
 /// Walks a data store and its records through their lifecycle.
 pub async fn run(s: &mut Session) -> Step<()> {
@@ -203,18 +205,31 @@ async fn records(s: &mut Session, store_id: &str) -> Step<()> {
         None,
         counted == Some(listed_count),
         || format!("count {listed_count}, as listed"),
-        || format!("count {counted:?}"),
+        || describe_count(counted),
     );
 
     set(s, store_id, &other_key, "delivered").await?;
-    let counted = count(s, store_id, None).await?;
+    // The list shows what the overwrite did; the count is held to the list,
+    // so that a wrong count is blamed on the count alone.
+    let (exchange, listed) = list(s, store_id).await?;
+    let overwritten = listed.iter().filter(|(k, _)| *k == other_key).count() == 1
+        && listed.contains(&(other_key.clone(), json!("delivered")));
     s.expect(
         "createStoreItem",
         "records.set-overwrites",
+        Some(&exchange),
+        overwritten && listed.len() as u64 == listed_count,
+        || format!("{listed_count} records, `{other_key}` once with the new value"),
+        || format!("{} records: {listed:?}", listed.len()),
+    );
+    let counted = count(s, store_id, None).await?;
+    s.expect(
+        "getStoreRecordsCount",
+        "records.count-matches-list",
         None,
-        counted == Some(2),
-        || "count 2 after setting an existing key again".into(),
-        || format!("count {counted:?}"),
+        counted == Some(listed.len() as u64),
+        || format!("count {}, as listed", listed.len()),
+        || describe_count(counted),
     );
     let counted = count(s, store_id, Some("DELIVERED")).await?;
     s.expect(
@@ -223,7 +238,7 @@ async fn records(s: &mut Session, store_id: &str) -> Step<()> {
         None,
         counted == Some(1),
         || "count 1 for the pattern `DELIVERED` (case-insensitive, in one value)".into(),
-        || format!("count {counted:?}"),
+        || describe_count(counted),
     );
 
     let exchange = s
@@ -266,14 +281,45 @@ async fn records(s: &mut Session, store_id: &str) -> Step<()> {
         &json!(1),
         body.get("deletedCount"),
     );
-    let counted = count(s, store_id, None).await?;
+    let (exchange, listed) = list(s, store_id).await?;
     s.expect(
         "deleteStoreItems",
-        "records.count-after-delete-is-zero",
+        "records.list-after-delete-is-empty",
+        Some(&exchange),
+        listed.is_empty(),
+        || "no records left".into(),
+        || format!("{} records: {listed:?}", listed.len()),
+    );
+    let counted = count(s, store_id, None).await?;
+    s.expect(
+        "getStoreRecordsCount",
+        "records.count-matches-list",
         None,
         counted == Some(0),
-        || "count 0".into(),
-        || format!("count {counted:?}"),
+        || "count 0, as listed".into(),
+        || describe_count(counted),
     );
     Ok(())
+}
+
+/// The store's records, as key and value.
+async fn list(s: &mut Session, store_id: &str) -> Step<(Exchange, Vec<(String, Value)>)> {
+    let exchange = s
+        .call(Call::new("getStoreRecords").query("storeId", store_id))
+        .await?;
+    let body = s.require_success("getStoreRecords", "records.list-succeeds", &exchange)?;
+    let listed = items(&body)
+        .iter()
+        .map(|record| {
+            (
+                record
+                    .get("key")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                record.get("value").cloned().unwrap_or(Value::Null),
+            )
+        })
+        .collect();
+    Ok((exchange, listed))
 }

@@ -31,12 +31,15 @@ pub fn reference_router() -> axum::Router {
     appmixer_reference::router(appmixer_reference::Config::default())
 }
 
-/// Options that check `url`, signing a user up, with few generated cases.
+/// Options that check `url`, signing a user up, with few generated cases;
+/// a failing model case is saved under the system's temporary directory,
+/// not in the source tree.
 pub fn signup_options(url: &str) -> Options {
     Options {
         url: Some(url.to_string()),
         signup: true,
         cases: 4,
+        save_failures: std::env::temp_dir().join("amxc-test-failures"),
         ..Options::default()
     }
 }
@@ -82,18 +85,30 @@ pub async fn get_json(base: &str, path: &str, token: &str) -> Value {
 }
 
 /// The directory of real flow files: `APPMIXER_FLOWS_DIR`, or the shared
-/// data next to the workspace.
-pub fn flows_dir() -> PathBuf {
+/// data next to the workspace; `None`, after a notice, when neither is there.
+///
+/// The files live beside the repository, not in it (they carry no open
+/// licence), so a test that needs them checks nothing without them, unless
+/// `APPMIXER_REQUIRE_FLOWS` is set (CI sets it), which makes their absence a
+/// failure.
+pub fn flows_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("APPMIXER_FLOWS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| appmixer_spec::workspace_root().join("../shared/data/flows"));
+    if dir.is_dir() {
+        return Some(dir);
+    }
     assert!(
-        dir.is_dir(),
+        std::env::var_os("APPMIXER_REQUIRE_FLOWS").is_none(),
         "the flow files are expected at {}; set APPMIXER_FLOWS_DIR to the directory of \
          real flow descriptors (*.json)",
         dir.display()
     );
-    dir
+    eprintln!(
+        "skipped: the real flow files are not at {}; set APPMIXER_FLOWS_DIR to check them",
+        dir.display()
+    );
+    None
 }
 
 /// A fresh empty directory under the system's temporary directory.
