@@ -4,8 +4,14 @@
 //! Each subcommand is a module with its own `Args` and `run`; `main` only
 //! parses the command line and turns the outcome into an exit code.
 //! `regen` lints `spec/appmixer.yaml` and rewrites the files derived from it
-//! (or, with `--check`, fails when they are stale).
+//! (or, with `--check`, fails when they are stale). `faults` runs the
+//! conformance harness against reference servers with planted faults and
+//! reports which it catches. `bench` measures the client, the reference
+//! server and the harness next to what a user would pick instead, and writes
+//! `docs/bench.md`.
 
+mod bench;
+mod faults;
 mod regen;
 
 use std::path::PathBuf;
@@ -25,6 +31,10 @@ struct Cli {
 enum Command {
     /// Lint the spec and rewrite the files derived from it (docs/api.md, docs/operations.md).
     Regen(regen::Args),
+    /// Run the harness against planted faults and write docs/faults.md and docs/faults.json.
+    Faults(faults::Args),
+    /// Measure the client, the reference server and the harness; write docs/bench.md.
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +42,8 @@ fn main() -> ExitCode {
     let root = workspace_root();
     let outcome = match &cli.command {
         Command::Regen(args) => regen::run(&root, args),
+        Command::Faults(args) => faults::run(&root, args),
+        Command::Bench(args) => bench::run(&root, args),
     };
     match outcome {
         Ok(code) => code,

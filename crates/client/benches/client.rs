@@ -4,8 +4,8 @@
 //!
 //! - **per-call overhead**: `get_flow` and `get_flows` with `limit(100)`
 //!   against a hand-written `reqwest` + `serde_json` call of the same request
-//!   to the same server, decoding into the same types. Rounds alternate which
-//!   of the two goes first, so both see the same background load.
+//!   to the same server, decoding into the same types. The two sides take
+//!   turns call by call, so both see the same background load.
 //! - **decoding**: a `getFlows` answer of 10,000 flows built from the real
 //!   flow files, decoded the way the generated code does
 //!   (`ResponseValue::from_response`), next to `serde_json::from_slice` into
@@ -42,7 +42,7 @@ impl Options {
         let mut url = std::env::var("APPMIXER_BENCH_URL").ok();
         let mut flows_dir = std::env::var_os("APPMIXER_FLOWS_DIR").map(PathBuf::from);
         let mut rounds = 9;
-        let mut calls = 200;
+        let mut calls = 300;
         let mut decode_flows = 10_000;
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -126,21 +126,42 @@ impl Paired {
     }
 }
 
-/// Times `calls` sequential runs of `call`, in microseconds per call.
-async fn per_call<F, Fut>(calls: usize, mut call: F) -> Result<f64, String>
+/// How long `call` took; what it decoded is kept alive until then, so that
+/// nothing is optimised away.
+async fn timed<Fut>(call: Fut) -> Result<Duration, String>
 where
-    F: FnMut() -> Fut,
     Fut: Future<Output = Result<usize, String>>,
 {
     let started = Instant::now();
-    let mut items = 0;
-    for _ in 0..calls {
-        items += call().await?;
-    }
+    let items = call.await?;
     let elapsed = started.elapsed();
-    // Keeps the decoded count alive so that nothing is optimised away.
     std::hint::black_box(items);
-    Ok(elapsed.as_secs_f64() * 1e6 / calls as f64)
+    Ok(elapsed)
+}
+
+/// Times `calls` calls of each side, alternating which goes first, and
+/// returns each side's microseconds per call.
+async fn interleaved<C, CF, R, RF>(calls: usize, client: C, raw: R) -> Result<(f64, f64), String>
+where
+    C: Fn() -> CF,
+    CF: Future<Output = Result<usize, String>>,
+    R: Fn() -> RF,
+    RF: Future<Output = Result<usize, String>>,
+{
+    let (mut client_total, mut raw_total) = (Duration::ZERO, Duration::ZERO);
+    for call in 0..calls {
+        // Back-to-back pairs see the same background load; alternating the
+        // order cancels any advantage of going first or second.
+        if call % 2 == 0 {
+            client_total += timed(client()).await?;
+            raw_total += timed(raw()).await?;
+        } else {
+            raw_total += timed(raw()).await?;
+            client_total += timed(client()).await?;
+        }
+    }
+    let per_call = |total: Duration| total.as_secs_f64() * 1e6 / calls as f64;
+    Ok((per_call(client_total), per_call(raw_total)))
 }
 
 /// The hand-written side: what a user would write with `reqwest` and `serde`.
@@ -199,50 +220,39 @@ async fn overhead(options: &Options, templates: &[Map<String, Value>]) -> Result
     };
     let id = ids[0];
 
+    let client_get = || async {
+        let flow = client
+            .get_flow()
+            .flow_id(id.to_string())
+            .send()
+            .await
+            .map_err(|error| format!("getFlow: {error}"))?;
+        Ok(flow.flow.as_ref().map_or(0, |descriptor| descriptor.len()))
+    };
+    let raw_get = || async {
+        let flow: types::Flow = raw.get(&format!("/flows/{id}")).await?;
+        Ok(flow.flow.as_ref().map_or(0, |descriptor| descriptor.len()))
+    };
+    let client_list = || async {
+        let flows = client
+            .get_flows()
+            .limit(100)
+            .send()
+            .await
+            .map_err(|error| format!("getFlows: {error}"))?;
+        Ok(flows.len())
+    };
+    let raw_list = || async {
+        let flows: Vec<types::Flow> = raw.get("/flows?limit=100").await?;
+        Ok(flows.len())
+    };
+    let list_calls = (options.calls / 15).max(1);
     let mut get_flow = Paired::default();
     let mut list_flows = Paired::default();
     for round in 0..=options.rounds {
-        let client_get = || async {
-            let flow = client
-                .get_flow()
-                .flow_id(id.to_string())
-                .send()
-                .await
-                .map_err(|error| format!("getFlow: {error}"))?;
-            Ok(flow.flow.as_ref().map_or(0, |descriptor| descriptor.len()))
-        };
-        let raw_get = || async {
-            let flow: types::Flow = raw.get(&format!("/flows/{id}")).await?;
-            Ok(flow.flow.as_ref().map_or(0, |descriptor| descriptor.len()))
-        };
-        let client_list = || async {
-            let flows = client
-                .get_flows()
-                .limit(100)
-                .send()
-                .await
-                .map_err(|error| format!("getFlows: {error}"))?;
-            Ok(flows.len())
-        };
-        let raw_list = || async {
-            let flows: Vec<types::Flow> = raw.get("/flows?limit=100").await?;
-            Ok(flows.len())
-        };
-        let list_calls = (options.calls / 10).max(1);
+        let (client_us, raw_us) = interleaved(options.calls, client_get, raw_get).await?;
+        let (client_list_us, raw_list_us) = interleaved(list_calls, client_list, raw_list).await?;
         // Round 0 warms connections and caches up and is not kept.
-        let (client_us, raw_us, client_list_us, raw_list_us) = if round % 2 == 0 {
-            let client_us = per_call(options.calls, client_get).await?;
-            let raw_us = per_call(options.calls, raw_get).await?;
-            let client_list_us = per_call(list_calls, client_list).await?;
-            let raw_list_us = per_call(list_calls, raw_list).await?;
-            (client_us, raw_us, client_list_us, raw_list_us)
-        } else {
-            let raw_us = per_call(options.calls, raw_get).await?;
-            let client_us = per_call(options.calls, client_get).await?;
-            let raw_list_us = per_call(list_calls, raw_list).await?;
-            let client_list_us = per_call(list_calls, client_list).await?;
-            (client_us, raw_us, client_list_us, raw_list_us)
-        };
         if round > 0 {
             get_flow.client_us.push(client_us);
             get_flow.raw_us.push(raw_us);
@@ -314,7 +324,7 @@ async fn decoding(options: &Options, templates: &[Map<String, Value>]) -> Result
             .map_err(|error| format!("from_slice into Value: {error}"))
     };
 
-    let decode_rounds = options.rounds.div_ceil(2).max(3);
+    let decode_rounds = options.rounds.div_ceil(3).max(3);
     let (mut client_ms, mut typed_ms, mut value_ms) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..=decode_rounds {
         let (client, typed, value) = if round % 2 == 0 {

@@ -1,0 +1,335 @@
+//! The harness sections: the standard profile against its loopback ceiling,
+//! the head-to-head run with Schemathesis, and the planted faults.
+
+use std::fmt::Write as _;
+
+use crate::bench::catches::Catch;
+use crate::bench::stats::{median, ratio};
+
+use super::goals::{harness_ratio, median_of};
+use super::table::{Align, Table, cell, thousands, times};
+use super::{Results, section_error};
+
+/// The harness against its loopback ceiling, with the breakdown of a miss.
+pub(super) fn render_harness(out: &mut String, results: &Results) {
+    let Some(harness) = &results.harness else {
+        return;
+    };
+    out.push_str("## Harness\n\n### Standard profile against its loopback ceiling\n\n");
+    let h = match harness {
+        Ok(h) => h,
+        Err(error) => return section_error(out, error),
+    };
+    let source = if h.features.bench {
+        "its own `--bench` figures"
+    } else {
+        "its wall time measured from outside and the request count of its verdict line (this \
+         build has no `--bench`)"
+    };
+    let profile = if h.features.profile {
+        "`--profile standard`"
+    } else {
+        "its default budgets (this build has no `--profile`)"
+    };
+    let _ = writeln!(
+        out,
+        "`appmixer-conformance` with {profile} against its embedded server, {} runs, from \
+         {source}. The ceiling is the load generator on a reference server process sending \
+         the same mix of methods as the harness (`GET` reads a flow, `POST` creates one, \
+         `PUT` renames one, `DELETE` deletes one it created), as fast as the server answers: \
+         over one connection, as the harness sends one request at a time, and over 16.\n",
+        h.runs.len()
+    );
+    let rates: Vec<f64> = h
+        .runs
+        .iter()
+        .filter_map(|r| r.requests_per_second)
+        .collect();
+    let walls: Vec<f64> = h.runs.iter().map(|r| r.wall_seconds).collect();
+    let requests: Vec<f64> = h
+        .runs
+        .iter()
+        .filter_map(|r| r.requests.map(|n| n as f64))
+        .collect();
+    let checks: Vec<f64> = h.runs.iter().filter_map(|r| r.checks_per_second).collect();
+    let mut table = Table::new(&[
+        ("who", Align::Left),
+        ("req/s", Align::Right),
+        ("wall, s", Align::Right),
+        ("requests", Align::Right),
+        ("checks/s", Align::Right),
+        ("harness ÷ this", Align::Right),
+    ]);
+    let harness_rate = median(&rates);
+    table.row(vec![
+        "harness, standard profile, embedded server".into(),
+        harness_rate.map_or("–".into(), thousands),
+        median(&walls).map_or("–".into(), |w| format!("{w:.2}")),
+        median(&requests).map_or("–".into(), thousands),
+        median(&checks).map_or("–".into(), thousands),
+        String::new(),
+    ]);
+    let process_run = match &results.comparison {
+        Some(Ok(comparison)) => Some(&comparison.head_to_head.harness),
+        _ => None,
+    };
+    if let Some(run) = process_run {
+        table.row(vec![
+            "harness, standard profile, server process (1 run)".into(),
+            run.requests_per_second.map_or("–".into(), thousands),
+            format!("{:.2}", run.wall_seconds),
+            run.requests.map_or("–".into(), |n| thousands(n as f64)),
+            run.checks_per_second.map_or("–".into(), thousands),
+            String::new(),
+        ]);
+    }
+    let single_ceiling = h.ceiling.as_ref().and_then(|ceiling| {
+        let level = ceiling.levels.iter().find(|level| level.connections == 1)?;
+        Some(median_of(&level.runs, |r| r.requests_per_second))
+    });
+    if let Some(ceiling) = &h.ceiling {
+        for level in &ceiling.levels {
+            let rate = median_of(&level.runs, |r| r.requests_per_second);
+            let against = if level.connections == 1 {
+                let mut shown = format!(
+                    "embedded {}",
+                    times(harness_rate.and_then(|h| ratio(h, rate)))
+                );
+                if let Some(run) = process_run {
+                    let _ = write!(
+                        shown,
+                        ", process {}",
+                        times(run.requests_per_second.and_then(|h| ratio(h, rate)))
+                    );
+                }
+                shown
+            } else {
+                format!(
+                    "embedded {}",
+                    times(harness_rate.and_then(|h| ratio(h, rate)))
+                )
+            };
+            table.row(vec![
+                format!("ceiling, {} connection(s)", level.connections),
+                thousands(rate),
+                String::new(),
+                String::new(),
+                String::new(),
+                against,
+            ]);
+        }
+    }
+    out.push_str(&table.render());
+    out.push('\n');
+    if let Some(ceiling) = &h.ceiling {
+        let mix: Vec<String> = ceiling
+            .weights
+            .iter()
+            .map(|(method, weight)| format!("{method} {weight}"))
+            .collect();
+        let empty: Vec<String> = ceiling
+            .levels
+            .iter()
+            .map(|level| {
+                format!(
+                    "{} over {} connection(s)",
+                    level.empty_deletes, level.connections
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "The harness's requests by method: {}. `DELETE`s of the ceiling that had no flow of \
+             their own left and asked for an unknown one instead: {}.\n",
+            mix.join(", "),
+            empty.join(", ")
+        );
+    }
+    if let Some(error) = &h.ceiling_error {
+        let _ = writeln!(out, "No ceiling: {error}\n");
+    }
+    let exits: Vec<String> = h
+        .runs
+        .iter()
+        .map(|r| r.exit_code.map_or("signal".into(), |c| c.to_string()))
+        .collect();
+    let _ = writeln!(
+        out,
+        "Exit statuses of the harness runs: {}.\n",
+        exits.join(", ")
+    );
+    if let (Some(value), Some(ceiling)) = (harness_ratio(h, 1), single_ceiling)
+        && value < 0.5
+    {
+        let waiting: Vec<f64> = h.runs.iter().filter_map(|r| r.waiting_seconds).collect();
+        let inside: Vec<f64> = h.runs.iter().filter_map(|r| r.in_harness_seconds).collect();
+        if let (Some(waiting), Some(inside), Some(wall), Some(sent)) = (
+            median(&waiting),
+            median(&inside),
+            median(&walls),
+            median(&requests),
+        ) {
+            let _ = write!(
+                out,
+                "**Why the harness misses its goal (measured):** of its {wall:.2} s, it spent \
+                 {inside:.2} s ({:.0} %) in itself (building requests, validating every answer \
+                 against the spec's schemas, checking the semantic properties) and {waiting:.2} \
+                 s waiting for answers: {:.0} µs per request, where a request of the ceiling's \
+                 mix takes {:.0} µs. The harness's requests are not the mix's small reads and \
+                 writes (it lists, pages, and sends whole descriptors), and its embedded server \
+                 shares the harness's process.",
+                100.0 * inside / wall,
+                waiting * 1e6 / sent,
+                1e6 / ceiling
+            );
+            if let Some(run) = process_run
+                && let Some(rate) = run.requests_per_second
+            {
+                let _ = write!(
+                    out,
+                    " Against a server process of its own the same profile reached {} req/s, \
+                     {} of the ceiling.",
+                    thousands(rate),
+                    times(ratio(rate, ceiling))
+                );
+            }
+            out.push_str("\n\n");
+        }
+    }
+}
+
+fn catch_cell(catch: &Catch) -> String {
+    match catch {
+        Catch::Caught(how) => format!("caught ({how})"),
+        Catch::Missed => "missed".into(),
+        Catch::Error(error) => format!("error: {error}"),
+    }
+}
+
+/// The head-to-head run with Schemathesis and the planted-fault table.
+pub(super) fn render_comparison(out: &mut String, results: &Results) {
+    let Some(comparison) = &results.comparison else {
+        return;
+    };
+    out.push_str("### Side by side with Schemathesis\n\n");
+    let c = match comparison {
+        Ok(c) => c,
+        Err(error) => return section_error(out, error),
+    };
+    let h = &c.head_to_head;
+    let _ = writeln!(
+        out,
+        "Each tool against a fresh reference server process with the same request budget: the \
+         harness's standard profile sent {} requests, so Schemathesis {} (from PyPI, in \
+         `target/bench/venv`) got `--max-examples {}` ({} requests ÷ {} operations), one \
+         worker, seed 1. Schemathesis's requests are the entries of its HAR report.\n",
+        h.harness
+            .requests
+            .map_or("–".into(), |n| thousands(n as f64)),
+        c.installation.version,
+        h.max_examples,
+        h.harness
+            .requests
+            .map_or("–".into(), |n| thousands(n as f64)),
+        h.operations
+    );
+    let mut table = Table::new(&[
+        ("tool", Align::Left),
+        ("requests", Align::Right),
+        ("wall, s", Align::Right),
+        ("req/s", Align::Right),
+        ("failures on a correct server", Align::Right),
+        ("exit", Align::Right),
+    ]);
+    table.row(vec![
+        "appmixer-conformance".into(),
+        h.harness
+            .requests
+            .map_or("–".into(), |n| thousands(n as f64)),
+        format!("{:.2}", h.harness.wall_seconds),
+        h.harness.requests_per_second.map_or("–".into(), thousands),
+        if h.harness.exit_code == Some(0) {
+            "0".into()
+        } else {
+            "see exit".into()
+        },
+        h.harness
+            .exit_code
+            .map_or("signal".into(), |c| c.to_string()),
+    ]);
+    let s = &h.schemathesis;
+    table.row(vec![
+        "Schemathesis".into(),
+        thousands(s.requests as f64),
+        format!("{:.2}", s.seconds),
+        thousands(s.requests as f64 / s.seconds),
+        s.failures.len().to_string(),
+        s.exit_code.map_or("signal".into(), |c| c.to_string()),
+    ]);
+    out.push_str(&table.render());
+    out.push('\n');
+    if !s.failures.is_empty() {
+        let shown: Vec<&str> = s.failures.iter().map(String::as_str).take(12).collect();
+        let _ = writeln!(
+            out,
+            "Schemathesis's failures against the correct server (`operation: code`): {}{}.\n",
+            shown.join("; "),
+            if s.failures.len() > shown.len() {
+                "; …"
+            } else {
+                ""
+            }
+        );
+    }
+
+    out.push_str("### Planted faults\n\n");
+    let rows = match &c.faults {
+        Ok(rows) => rows,
+        Err(why) => {
+            let _ = writeln!(
+                out,
+                "| fault | harness | Schemathesis |\n| --- | --- | --- |\n| – | {0} | {0} |\n",
+                cell(why)
+            );
+            return;
+        }
+    };
+    let harness_caught = rows
+        .iter()
+        .filter(|r| matches!(r.harness, Catch::Caught(_)))
+        .count();
+    let schemathesis_caught = rows
+        .iter()
+        .filter(|r| matches!(r.schemathesis, Catch::Caught(_)))
+        .count();
+    let _ = writeln!(
+        out,
+        "Each fault switched on alone (`appmixer-reference --fault NAME`) in a fresh server. \
+         The harness (standard profile, every operation) catches a fault when it exits \
+         non-zero; against a correct server process it exited {}. Schemathesis \
+         (`--max-examples {}`, only the operations tagged with the fault's area) catches a \
+         fault when it reports a failure that its run with the same options against a correct \
+         server did not.\n\n**Caught: the harness {harness_caught} of {}, Schemathesis \
+         {schemathesis_caught} of {}.**\n",
+        h.harness
+            .exit_code
+            .map_or("by a signal".into(), |code| code.to_string()),
+        crate::bench::catches::FAULT_MAX_EXAMPLES,
+        rows.len(),
+        rows.len()
+    );
+    let mut table = Table::new(&[
+        ("fault", Align::Left),
+        ("harness", Align::Left),
+        ("Schemathesis", Align::Left),
+    ]);
+    for row in rows {
+        table.row(vec![
+            format!("`{}`", row.fault.name),
+            catch_cell(&row.harness),
+            catch_cell(&row.schemathesis),
+        ]);
+    }
+    out.push_str(&table.render());
+    out.push('\n');
+}
