@@ -28,7 +28,7 @@ use crate::flow_auth::required_service;
 use crate::flows::{self, Flows};
 use crate::ids;
 use crate::payload::{Fields, missing};
-use crate::query::{QueryParams, SortKey, matches_all, sort_documents};
+use crate::query::{QueryParams, SortKey, matches_all};
 use crate::state::{SharedState, read, write};
 use crate::users::Caller;
 
@@ -345,12 +345,7 @@ async fn get_account_flows(
         .of_user(&caller.id)
         .filter(|flow| using.contains(flow.id.as_str()))
         .collect();
-    sort_documents(
-        &mut selected,
-        &SortKey::ascending("btime"),
-        "flowId",
-        |flow| &flow.document,
-    );
+    selected.sort_by(flows::order(&SortKey::ascending("btime")));
     let answer = selected
         .into_iter()
         .map(|flow| json!({ "flowId": flow.id, "name": flow.name() }))

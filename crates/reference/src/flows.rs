@@ -1,16 +1,22 @@
 //! Flows: their descriptors and metadata, start and stop, clones, and the
 //! webhook endpoint that feeds a running flow's components.
 //!
-//! A flow is kept as the JSON object `getFlow` answers, so every field a
-//! client gives at creation comes back exactly, key order included. The
-//! server owns `flowId`, `userId`, `stage`, `btime`, `mtime`, `started` and
-//! `stopped`; a body that names one of them is refused. A user sees only
+//! A flow is kept as the JSON text `getFlow` answers (a [`Document`]), so
+//! every field a client gives at creation comes back exactly, key order
+//! included, and a read copies no descriptor. Beside it sit parsed copies
+//! of what lists sort on and of the descriptor's components, which every
+//! change keeps in step with the text.
+//!
+//! The server owns `flowId`, `userId`, `stage`, `btime`, `mtime`, `started`
+//! and `stopped`; a body that names one of them is refused. A user sees only
 //! their own flows; another user's `flowId` answers the same 404 as an
 //! unknown one. The one exception is `sharedWithPermissions`, which adds
 //! flows whose `sharedWith` names the caller's e-mail to a list.
 
+use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -18,13 +24,12 @@ use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
 use crate::clock::iso;
+use crate::document::{self, Builder, Document, JsonText};
 use crate::errors::{ApiError, ApiResult, Source};
 use crate::extractors::{JsonObject, PathParams};
 use crate::ids;
 use crate::payload::{Fields, wrong_type};
-use crate::query::{
-    Filter, Projection, QueryParams, SortKey, contains_ignore_case, matches_all, sort_documents,
-};
+use crate::query::{Filter, Pattern, Projection, QueryParams, SortKey, sorted_page};
 use crate::state::{SharedState, read, write};
 use crate::users::Caller;
 
@@ -60,41 +65,59 @@ pub struct Flows {
     by_id: HashMap<String, Flow>,
 }
 
-/// One flow: its owner and the document `getFlow` answers.
+/// One flow: its owner, the document `getFlow` answers, and what lists and
+/// component lookups need of it, parsed.
 pub struct Flow {
     /// The `flowId`.
     pub id: String,
     /// The owner's user id.
     pub owner: String,
     /// The flow as stored and answered.
-    pub document: Map<String, Value>,
+    document: Document,
+    /// The fields lists sort on, in [`SORTABLE`]'s order. Each is a string
+    /// when present (`name` is checked to be one, the others are the
+    /// server's), so they order as MongoDB orders them: missing first.
+    sortable: [Option<Box<str>>; SORTABLE.len()],
+    /// The descriptor's components.
+    components: Components,
 }
 
 impl Flow {
+    /// The flow of `document`, whose fields are in the order to answer them.
+    fn new(id: String, owner: String, document: &Map<String, Value>) -> Self {
+        Self {
+            id,
+            owner,
+            sortable: SORTABLE.map(|field| text(document.get(field))),
+            components: Components::of(document.get("flow")),
+            document: Document::new(document),
+        }
+    }
+
+    /// The flow of `document`.
+    fn from_document(id: String, owner: String, document: Document) -> Self {
+        Self {
+            id,
+            owner,
+            sortable: SORTABLE.map(|field| text(document.get(field).as_ref())),
+            components: Components::of(document.get("flow").as_ref()),
+            document,
+        }
+    }
+
     /// The flow's `name`.
     pub fn name(&self) -> &str {
-        self.document
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        self.sort_value(sortable_index("name")).unwrap_or_default()
     }
 
     /// Whether the flow's `stage` is `running`.
     pub fn is_running(&self) -> bool {
-        self.document.get("stage").and_then(Value::as_str) == Some("running")
+        self.sort_value(sortable_index("stage")) == Some("running")
     }
 
     /// The components of the descriptor, in its order, as `(id, type)`.
     pub fn components(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.document
-            .get("flow")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .filter_map(|(id, component)| {
-                let kind = component.get("type")?.as_str()?;
-                Some((id.as_str(), kind))
-            })
+        self.components.iter()
     }
 
     /// The type of component `component_id`, if the descriptor has it.
@@ -102,6 +125,116 @@ impl Flow {
         self.components()
             .find(|(id, _)| *id == component_id)
             .map(|(_, kind)| kind)
+    }
+
+    /// The value of field `key`, parsed: for reading strings, as
+    /// [`Document::get`] explains.
+    pub fn field(&self, key: &str) -> Option<Value> {
+        self.document.get(key)
+    }
+
+    /// Sets field `key` to `value`, in its place or last.
+    pub fn set(&mut self, key: &str, value: impl Into<Value>) {
+        self.change(&[(key.to_owned(), Some(value.into()))]);
+    }
+
+    /// Removes field `key`; answers whether the flow had it.
+    pub fn remove(&mut self, key: &str) -> bool {
+        let had = self.document.contains(key);
+        if had {
+            self.change(&[(key.to_owned(), None)]);
+        }
+        had
+    }
+
+    /// Makes `changes` in turn: a value sets the field in its place or
+    /// last, `None` removes it.
+    fn change(&mut self, changes: &[(String, Option<Value>)]) {
+        for (key, change) in changes {
+            if let Some(index) = sortable_index(key) {
+                self.sortable[index] = text(change.as_ref());
+            }
+            if key == "flow" {
+                self.components = Components::of(change.as_ref());
+            }
+        }
+        self.document = self.document.changed(changes);
+    }
+
+    /// The JSON text of the flow as `projection` keeps it.
+    fn answer(&self, projection: &Projection) -> Bytes {
+        self.document.project(projection, "flowId")
+    }
+
+    fn sort_value(&self, index: Option<usize>) -> Option<&str> {
+        index.and_then(|index| self.sortable[index].as_deref())
+    }
+}
+
+/// Where `field` is in [`SORTABLE`].
+fn sortable_index(field: &str) -> Option<usize> {
+    SORTABLE.iter().position(|sortable| *sortable == field)
+}
+
+/// The text of a string value.
+fn text(value: Option<&Value>) -> Option<Box<str>> {
+    value.and_then(Value::as_str).map(Box::from)
+}
+
+/// The `(id, type)` of each component of a descriptor, in its order, in one
+/// buffer: a descriptor has tens of components, and webhook messages,
+/// account assignments and flow authentication look them up.
+#[derive(Debug, Default)]
+struct Components {
+    /// Each component's id, then its type, back to back.
+    text: Box<str>,
+    /// Where each id ends and where its type ends, in `text`.
+    ends: Box<[(usize, usize)]>,
+}
+
+impl Components {
+    /// The components of `descriptor`: its values that have a string `type`.
+    fn of(descriptor: Option<&Value>) -> Self {
+        let mut text = String::new();
+        let mut ends = Vec::new();
+        for (id, component) in descriptor.and_then(Value::as_object).into_iter().flatten() {
+            let Some(kind) = component.get("type").and_then(Value::as_str) else {
+                continue;
+            };
+            text.push_str(id);
+            let id_end = text.len();
+            text.push_str(kind);
+            ends.push((id_end, text.len()));
+        }
+        Self {
+            text: text.into(),
+            ends: ends.into(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut start = 0;
+        self.ends.iter().map(move |&(id_end, end)| {
+            let component = (&self.text[start..id_end], &self.text[id_end..end]);
+            start = end;
+            component
+        })
+    }
+}
+
+/// The order `sort` gives flows: its field, then `flowId` ascending, so
+/// that it is total.
+pub fn order(sort: &SortKey) -> impl Fn(&&Flow, &&Flow) -> Ordering + use<> {
+    let index = sortable_index(&sort.field);
+    let descending = sort.descending;
+    move |a, b| {
+        let primary = a.sort_value(index).cmp(&b.sort_value(index));
+        let primary = if descending {
+            primary.reverse()
+        } else {
+            primary
+        };
+        primary.then_with(|| a.id.cmp(&b.id))
     }
 }
 
@@ -279,14 +412,14 @@ fn new_document(
     document
 }
 
-/// Whether `pattern` is a case-insensitive substring of the flow's name or id.
-fn matches_pattern(flow: &Flow, pattern: &str) -> bool {
-    contains_ignore_case(flow.name(), pattern) || contains_ignore_case(&flow.id, pattern)
+/// Whether `pattern` is in the flow's name or id.
+fn matches_pattern(flow: &Flow, pattern: &Pattern) -> bool {
+    pattern.is_in(flow.name()) || pattern.is_in(&flow.id)
 }
 
 /// Whether the flow's `sharedWith` gives `email` every one of `permissions`.
 fn is_shared_with(flow: &Flow, email: &str, permissions: &[String]) -> bool {
-    let Some(Value::Array(entries)) = flow.document.get("sharedWith") else {
+    let Some(Value::Array(entries)) = flow.field("sharedWith") else {
         return false;
     };
     entries.iter().any(|entry| {
@@ -302,7 +435,7 @@ fn is_shared_with(flow: &Flow, email: &str, permissions: &[String]) -> bool {
 
 /// Which flows `getFlows` and `getFlowsCount` select.
 struct Selection {
-    pattern: Option<String>,
+    pattern: Option<Pattern>,
     filters: Vec<Filter>,
     shared: Option<Vec<String>>,
 }
@@ -330,7 +463,7 @@ impl Selection {
             }
         };
         Ok(Self {
-            pattern: query.one("pattern")?.map(str::to_owned),
+            pattern: query.one("pattern")?.map(Pattern::new),
             filters: query.filters()?,
             shared,
         })
@@ -352,7 +485,11 @@ impl Selection {
                     .as_ref()
                     .is_none_or(|pattern| matches_pattern(flow, pattern))
             })
-            .filter(|flow| matches_all(&self.filters, &flow.document))
+            .filter(|flow| {
+                self.filters
+                    .iter()
+                    .all(|filter| filter.matches_json(flow.document.lookup(filter.path())))
+            })
             .collect()
     }
 }
@@ -362,21 +499,20 @@ async fn get_flows(
     State(state): State<SharedState>,
     caller: Caller,
     query: QueryParams,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<JsonText> {
     let selection = Selection::parse(&query)?;
     let sort = query.sort(&SORTABLE, SortKey::ascending("btime"))?;
     let projection = query.projection()?;
     let page = query.page()?;
 
     let flows = read(&state.flows);
-    let mut selected = selection.select(&flows, &caller);
-    sort_documents(&mut selected, &sort, "flowId", |flow| &flow.document);
-    let answer = page
-        .apply(selected)
+    let selected = selection.select(&flows, &caller);
+    let answers: Vec<Bytes> = sorted_page(selected, &page, order(&sort))
         .into_iter()
-        .map(|flow| Value::Object(projection.apply(&flow.document, "flowId")))
+        .map(|flow| flow.answer(&projection))
         .collect();
-    Ok(Json(Value::Array(answer)))
+    drop(flows);
+    Ok(JsonText(document::array(&answers)))
 }
 
 /// `GET /flows/count`.
@@ -403,11 +539,7 @@ async fn create_flow(
     let flow_id = ids::uuid();
     let now = iso(state.clock.now());
     let document = new_document(&flow_id, &caller.id, body, &now);
-    let flow = Flow {
-        id: flow_id.clone(),
-        owner: caller.id.clone(),
-        document,
-    };
+    let flow = Flow::new(flow_id.clone(), caller.id.clone(), &document);
     write(&state.flows).by_id.insert(flow_id.clone(), flow);
     tracing::debug!(flow_id = %flow_id, "flow created");
     Ok(Json(json!({ "flowId": flow_id })))
@@ -419,19 +551,22 @@ async fn get_flow(
     caller: Caller,
     PathParams(flow_id): PathParams<String>,
     query: QueryParams,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<JsonText> {
     let projection = query.projection()?;
     let flows = read(&state.flows);
-    let flow = flows.owned(&caller, &flow_id)?;
-    Ok(Json(Value::Object(
-        projection.apply(&flow.document, "flowId"),
-    )))
+    let answer = flows.owned(&caller, &flow_id)?.answer(&projection);
+    drop(flows);
+    Ok(JsonText(answer))
 }
 
 /// Replaces each field `body` names and bumps `mtime`.
 fn apply_update(flow: &mut Flow, body: Map<String, Value>, now: &str) {
-    flow.document.extend(body);
-    flow.document.insert("mtime".into(), now.into());
+    let mut changes: Vec<(String, Option<Value>)> = body
+        .into_iter()
+        .map(|(key, value)| (key, Some(value)))
+        .collect();
+    changes.push(("mtime".into(), Some(now.into())));
+    flow.change(&changes);
 }
 
 /// `PUT /flows/{flowId}`.
@@ -477,16 +612,20 @@ async fn delete_flow(
 /// Starts the flow; a running flow stays as it is.
 pub fn start(flow: &mut Flow, now: &str) {
     if !flow.is_running() {
-        flow.document.insert("stage".into(), "running".into());
-        flow.document.insert("started".into(), now.into());
+        flow.change(&[
+            ("stage".into(), Some("running".into())),
+            ("started".into(), Some(now.into())),
+        ]);
     }
 }
 
 /// Stops the flow; a stopped flow stays as it is.
 pub fn stop(flow: &mut Flow, now: &str) {
     if flow.is_running() {
-        flow.document.insert("stage".into(), "stopped".into());
-        flow.document.insert("stopped".into(), now.into());
+        flow.change(&[
+            ("stage".into(), Some("stopped".into())),
+            ("stopped".into(), Some(now.into())),
+        ]);
     }
 }
 
@@ -556,27 +695,48 @@ impl CloneOptions {
     }
 }
 
-/// The client fields of the copy of `original`: a deep copy less what the
-/// projection leaves out (never the name), then `additional`, then the prefix.
-fn clone_fields(original: &Flow, options: &CloneOptions) -> Map<String, Value> {
-    let mut fields: Map<String, Value> = original
-        .document
-        .iter()
-        .filter(|(key, _)| !SERVER_FIELDS.contains(&key.as_str()))
-        .map(|(key, value)| (key.clone(), value.clone()))
-        .collect();
-    fields = options.projection.apply(&fields, "name");
-    fields.extend(options.additional.clone());
-    let name = fields
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let name = format!("{}{name}", options.prefix);
-    fields.insert("name".into(), name.into());
-    if options.set_origin_flow_id {
-        fields.insert("originFlowId".into(), original.id.clone().into());
+/// The document of `clone_id`, the copy of `original`: the server's fields
+/// around the original's client fields less what the projection leaves out
+/// (never the name), then `additional`, then the prefixed name, as
+/// [`new_document`] puts them together.
+fn clone_document(
+    original: &Flow,
+    options: &CloneOptions,
+    clone_id: &str,
+    owner: &str,
+    now: &str,
+) -> Document {
+    let client = document::project(
+        original
+            .document
+            .fields()
+            .filter(|(key, _)| !SERVER_FIELDS.contains(key)),
+        &options.projection,
+        "name",
+    );
+    let client = document::object_fields(&client).unwrap_or_default();
+
+    let mut builder = Builder::default();
+    builder.set_str("flowId", clone_id);
+    builder.set_str("userId", owner);
+    for (key, text) in &client {
+        builder.set_text(key, text);
     }
-    fields
+    for (key, value) in &options.additional {
+        builder.set(key, value);
+    }
+    let name = builder.string("name").unwrap_or_default();
+    builder.set_str("name", &format!("{}{name}", options.prefix));
+    if options.set_origin_flow_id {
+        builder.set_str("originFlowId", &original.id);
+    }
+    if !builder.contains("flow") {
+        builder.set_text("flow", b"{}");
+    }
+    builder.set_str("stage", "stopped");
+    builder.set_str("btime", now);
+    builder.set_str("mtime", now);
+    builder.build()
 }
 
 /// `POST /flows/{flowId}/clone`.
@@ -589,14 +749,11 @@ async fn clone_flow(
     let options = CloneOptions::parse(&body)?;
 
     let mut flows = write(&state.flows);
-    let fields = clone_fields(flows.owned(&caller, &flow_id)?, &options);
+    let original = flows.owned(&caller, &flow_id)?;
     let clone_id = ids::uuid();
     let now = iso(state.clock.now());
-    let clone = Flow {
-        id: clone_id.clone(),
-        owner: caller.id.clone(),
-        document: new_document(&clone_id, &caller.id, fields, &now),
-    };
+    let document = clone_document(original, &options, &clone_id, &caller.id, &now);
+    let clone = Flow::from_document(clone_id.clone(), caller.id.clone(), document);
     flows.by_id.insert(clone_id.clone(), clone);
     if options.connect_accounts {
         write(&state.accounts).copy_assignments(&flow_id, &clone_id);

@@ -20,7 +20,8 @@
 //! shutdown signal, as the `appmixer-reference` binary does.
 //!
 //! Each API area is one module. Shared rules live once: `query` (paging,
-//! sorting, projection, filters), `errors` (Boom bodies), `extractors`
+//! sorting, projection, filters), `document` (objects kept as the JSON text
+//! that answers them, as flows are), `errors` (Boom bodies), `extractors`
 //! (requests refused with Boom bodies), `state` (one lock per area) and
 //! `clock` (timestamps that never repeat). Only the entry points below are
 //! public: clients meet the server over HTTP, never through its internals.
@@ -35,6 +36,7 @@ mod accounts;
 mod charts;
 mod clock;
 mod config;
+mod document;
 mod errors;
 mod extractors;
 mod faults;

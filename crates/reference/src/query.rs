@@ -144,10 +144,39 @@ pub struct Page {
 impl Page {
     /// The page of `items`, which must already be in their final order.
     pub fn apply<T>(&self, items: Vec<T>) -> Vec<T> {
-        let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
-        let limit = usize::try_from(self.limit).unwrap_or(usize::MAX);
+        let (offset, limit) = self.bounds();
         items.into_iter().skip(offset).take(limit).collect()
     }
+
+    /// `offset` and `limit` as indexes; a value beyond them saturates.
+    fn bounds(&self) -> (usize, usize) {
+        let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(self.limit).unwrap_or(usize::MAX);
+        (offset, limit)
+    }
+}
+
+/// The page of `items` in `order`, which must be total (ties broken by an
+/// identity), so that the page is the one a full sort would give.
+///
+/// Only what comes before the page's end is sorted: a first page of a long
+/// list costs one pass over it, not a sort of it.
+pub fn sorted_page<T>(
+    mut items: Vec<T>,
+    page: &Page,
+    mut order: impl FnMut(&T, &T) -> Ordering,
+) -> Vec<T> {
+    let (offset, limit) = page.bounds();
+    if offset >= items.len() {
+        return Vec::new();
+    }
+    let end = offset.saturating_add(limit);
+    if end < items.len() {
+        items.select_nth_unstable_by(end, &mut order);
+        items.truncate(end);
+    }
+    items.sort_unstable_by(order);
+    items.drain(offset..).collect()
 }
 
 /// One sort field and its direction.
@@ -383,6 +412,11 @@ impl Filter {
         })
     }
 
+    /// The dotted path this filter looks at.
+    pub fn path(&self) -> &[String] {
+        &self.path
+    }
+
     /// Whether `document` passes this filter.
     pub fn matches(&self, document: &Map<String, Value>) -> bool {
         let equal = lookup(document, &self.path).is_some_and(|value| match value {
@@ -390,6 +424,21 @@ impl Filter {
             Value::Number(_) | Value::Bool(_) => {
                 serde_json::to_string(value).is_ok_and(|text| text == self.expected)
             }
+            _ => false,
+        });
+        equal != self.negated
+    }
+
+    /// Whether a document whose value at this filter's path has the JSON
+    /// text `found` passes it: the same test as [`Filter::matches`], on the
+    /// text serde_json writes for the value.
+    pub fn matches_json(&self, found: Option<&[u8]>) -> bool {
+        let equal = found.is_some_and(|text| match text.first() {
+            Some(b'"') => {
+                serde_json::from_slice::<String>(text).is_ok_and(|text| text == self.expected)
+            }
+            // A number or a boolean is compared as its JSON text.
+            Some(b'-' | b'0'..=b'9' | b't' | b'f') => text == self.expected.as_bytes(),
             _ => false,
         });
         equal != self.negated
@@ -403,7 +452,40 @@ pub fn matches_all(filters: &[Filter], document: &Map<String, Value>) -> bool {
 
 /// Whether `haystack` contains `needle`, ignoring case.
 pub fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
-    haystack.to_lowercase().contains(&needle.to_lowercase())
+    Pattern::new(needle).is_in(haystack)
+}
+
+/// A `pattern` to find in texts, ignoring case: a text holds it when the
+/// text, lowercased, contains the pattern, lowercased.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    lowercase: String,
+}
+
+impl Pattern {
+    /// The pattern `needle`.
+    pub fn new(needle: &str) -> Self {
+        Self {
+            lowercase: needle.to_lowercase(),
+        }
+    }
+
+    /// Whether `haystack` holds the pattern.
+    pub fn is_in(&self, haystack: &str) -> bool {
+        if !haystack.is_ascii() {
+            return haystack.to_lowercase().contains(&self.lowercase);
+        }
+        // An ASCII text lowercases byte by byte, so it needs no copy; a
+        // pattern that lowercased to other bytes cannot match it.
+        let needle = self.lowercase.as_bytes();
+        needle.is_empty()
+            || haystack.as_bytes().windows(needle.len()).any(|window| {
+                window
+                    .iter()
+                    .zip(needle)
+                    .all(|(byte, wanted)| byte.to_ascii_lowercase() == *wanted)
+            })
+    }
 }
 
 #[cfg(test)]
@@ -486,6 +568,66 @@ mod tests {
 
         let ids: Vec<&Value> = documents.iter().map(|document| &document["id"]).collect();
         assert_eq!(ids, [&json!("a"), &json!("b"), &json!("c")]);
+    }
+
+    #[test]
+    fn a_sorted_page_is_the_page_of_the_fully_sorted_list() {
+        let items: Vec<u32> = (0..50).map(|n| (n * 37) % 50).collect();
+        let mut sorted = items.clone();
+        sorted.sort_unstable();
+
+        for (offset, limit) in [
+            (0, 10),
+            (5, 10),
+            (45, 10),
+            (49, 1),
+            (0, 0),
+            (50, 5),
+            (0, 100),
+        ] {
+            let page = Page { limit, offset };
+
+            let answered = sorted_page(items.clone(), &page, u32::cmp);
+
+            assert_eq!(
+                answered,
+                page.apply(sorted.clone()),
+                "offset {offset}, limit {limit}"
+            );
+        }
+        let all = Page {
+            limit: u64::MAX,
+            offset: u64::MAX,
+        };
+        assert!(sorted_page(items, &all, u32::cmp).is_empty());
+    }
+
+    #[test]
+    fn a_pattern_matches_as_lowercasing_both_texts_does() {
+        let texts = [
+            "Orders Daily",
+            "ORDERS",
+            "naïve Über",
+            "İstanbul",
+            "k",
+            "",
+            "ǅungla",
+        ];
+        let patterns = [
+            "order", "DAILY", "über", "i̇s", "\u{212A}", "", "x", "ǆ", "NAÏ", "s d",
+        ];
+
+        for text in texts {
+            for pattern in patterns {
+                let expected = text.to_lowercase().contains(&pattern.to_lowercase());
+
+                assert_eq!(
+                    Pattern::new(pattern).is_in(text),
+                    expected,
+                    "{pattern:?} in {text:?}"
+                );
+            }
+        }
     }
 
     #[test]

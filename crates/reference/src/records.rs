@@ -4,7 +4,11 @@
 //! records. `createStoreItem` stores a `text/plain` body as the exact string
 //! and an `application/json` body as the parsed value, and updates a key that
 //! exists (its `createdAt` stays, its `updatedAt` moves). Lists are
-//! `pattern`-searched over key and value, sorted and paged like every list.
+//! `pattern`-searched over key and value, sorted and paged like every list;
+//! a store may hold many records, so a list sorts only what comes before
+//! its page's end and builds the answer of the page's records alone.
+
+use std::cmp::Ordering;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,7 +20,7 @@ use crate::clock::iso;
 use crate::errors::{ApiError, ApiResult, Source, kind};
 use crate::extractors::{JsonBody, PathParams, RawBody};
 use crate::payload::{missing, wrong_type};
-use crate::query::{QueryParams, SortKey, contains_ignore_case, sort_documents};
+use crate::query::{Pattern, QueryParams, SortKey, sorted_page};
 use crate::state::{SharedState, read, write};
 use crate::stores::Store;
 use crate::users::Caller;
@@ -55,22 +59,19 @@ pub fn record_document(store: &Store, key: &str, record: &Record) -> Map<String,
     document
 }
 
-/// Whether `pattern` is a case-insensitive substring of the key or of the
-/// value (a non-string value is searched as its JSON text).
-fn matches_pattern(key: &str, value: &Value, pattern: &str) -> bool {
-    let text = match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    };
-    contains_ignore_case(key, pattern) || contains_ignore_case(&text, pattern)
+/// Whether `pattern` is in the key or in the value (a non-string value is
+/// searched as its JSON text).
+fn matches_pattern(key: &str, value: &Value, pattern: &Pattern) -> bool {
+    pattern.is_in(key)
+        || match value {
+            Value::String(text) => pattern.is_in(text),
+            other => pattern.is_in(&other.to_string()),
+        }
 }
 
-/// The records `getStoreRecords` and `getStoreRecordsCount` select, unsorted.
-fn select(
-    state: &SharedState,
-    caller: &Caller,
-    query: &QueryParams,
-) -> ApiResult<Vec<Map<String, Value>>> {
+/// Which records `getStoreRecords` and `getStoreRecordsCount` select: the
+/// store's id and the pattern, if any.
+fn selection(query: &QueryParams) -> ApiResult<(&str, Option<Pattern>)> {
     let store_id = query.one("storeId")?.ok_or_else(|| {
         ApiError::invalid(
             Source::Query,
@@ -78,15 +79,37 @@ fn select(
             "`storeId` is required: name the store whose records to read",
         )
     })?;
-    let pattern = query.one("pattern")?;
-    let stores = read(&state.stores);
-    let store = stores.owned(caller, store_id)?;
-    Ok(store
+    Ok((store_id, query.one("pattern")?.map(Pattern::new)))
+}
+
+/// A record with its key, as lists select them.
+type Entry<'a> = (&'a String, &'a Record);
+
+/// The records of `store` that `pattern` selects, unsorted.
+fn select<'a>(store: &'a Store, pattern: Option<&'a Pattern>) -> impl Iterator<Item = Entry<'a>> {
+    store
         .records
         .iter()
-        .filter(|(key, record)| pattern.is_none_or(|p| matches_pattern(key, &record.value, p)))
-        .map(|(key, record)| record_document(store, key, record))
-        .collect())
+        .filter(move |(key, record)| pattern.is_none_or(|p| matches_pattern(key, &record.value, p)))
+}
+
+/// The order `sort` gives records: its field, then the key ascending.
+fn order(sort: &SortKey) -> impl Fn(&Entry<'_>, &Entry<'_>) -> Ordering + use<> {
+    let field: for<'a> fn(&Entry<'a>) -> &'a str = match sort.field.as_str() {
+        "createdAt" => |&(_, record)| record.created_at.as_str(),
+        "updatedAt" => |&(_, record)| record.updated_at.as_str(),
+        _ => |&(key, _)| key.as_str(),
+    };
+    let descending = sort.descending;
+    move |a, b| {
+        let primary = field(a).cmp(field(b));
+        let primary = if descending {
+            primary.reverse()
+        } else {
+            primary
+        };
+        primary.then_with(|| a.0.cmp(b.0))
+    }
 }
 
 /// `GET /store`.
@@ -97,10 +120,15 @@ async fn get_store_records(
 ) -> ApiResult<Json<Value>> {
     let sort = query.sort(&SORTABLE, SortKey::ascending("createdAt"))?;
     let page = query.page()?;
-    let mut records = select(&state, &caller, &query)?;
-    sort_documents(&mut records, &sort, "key", |record| record);
+    let (store_id, pattern) = selection(&query)?;
+    let stores = read(&state.stores);
+    let store = stores.owned(&caller, store_id)?;
+    let selected: Vec<_> = select(store, pattern.as_ref()).collect();
     Ok(Json(
-        page.apply(records).into_iter().map(Value::Object).collect(),
+        sorted_page(selected, &page, order(&sort))
+            .into_iter()
+            .map(|(key, record)| Value::Object(record_document(store, key, record)))
+            .collect(),
     ))
 }
 
@@ -110,7 +138,9 @@ async fn get_store_records_count(
     caller: Caller,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    let count = select(&state, &caller, &query)?.len();
+    let (store_id, pattern) = selection(&query)?;
+    let stores = read(&state.stores);
+    let count = select(stores.owned(&caller, store_id)?, pattern.as_ref()).count();
     Ok(Json(json!({ "count": count })))
 }
 

@@ -2,7 +2,7 @@
 //! updates, repeated commands, deletion, clones and a crash.
 
 use axum::http::{Method, StatusCode};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::Fault;
 use super::layer::{Answer, Call, Chain, Ctx, captures};
@@ -156,12 +156,13 @@ async fn merge_custom_fields(
     let Some(Value::Object(given)) = body.get("customFields").cloned() else {
         return inner.run(call).await;
     };
-    let stored: Option<Map<String, Value>> = read(&ctx.app().flows).get(&id).and_then(|flow| {
-        flow.document
-            .get("customFields")
-            .and_then(Value::as_object)
-            .cloned()
-    });
+    let stored = read(&ctx.app().flows)
+        .get(&id)
+        .and_then(|flow| flow.field("customFields"));
+    let stored = match stored {
+        Some(Value::Object(stored)) => Some(stored),
+        _ => None,
+    };
     let Some(mut merged) =
         stored.filter(|stored| stored.keys().any(|key| !given.contains_key(key)))
     else {
@@ -196,7 +197,7 @@ async fn restart(fault: Fault, ctx: &Ctx<'_>, call: Call, inner: Chain<'_>) -> A
     if let Some(flow) = write(&ctx.app().flows).get_mut(&id)
         && flow.is_running()
     {
-        flow.document.insert("started".into(), now.into());
+        flow.set("started", now);
         ctx.fired(fault);
     }
     answer
@@ -270,7 +271,7 @@ async fn clone_without_custom_fields(
         return answer;
     };
     if let Some(clone) = write(&ctx.app().flows).get_mut(&clone_id)
-        && clone.document.shift_remove("customFields").is_some()
+        && clone.remove("customFields")
     {
         ctx.fired(fault);
     }
