@@ -20,6 +20,20 @@
 //!   is sent instead of being skipped: `updateFlow` with `customFields: {}`
 //!   clears a flow's custom fields, which is only possible if `{}` is sent.
 //!
+//! Two more leave a rule of the spec to the server, so that the generated API
+//! stays plain:
+//! - every `pattern` is dropped, on parameters (also on the items of a
+//!   repeated one) and in schemas. typify would turn a string with a pattern
+//!   into a newtype, and a repeated parameter such as `filter` into a `Vec` of
+//!   newtypes, whose error is the regular expression that failed; without it
+//!   the builders keep taking strings, and the server refuses a value that
+//!   breaks the rule with a message that names what is wrong.
+//! - an object schema whose `anyOf` branches only list `required` properties
+//!   (`Credentials`: a username or an e-mail) loses the `anyOf`. typify would
+//!   make the schema an untagged enum with one variant per branch; the
+//!   builder of the one struct stays, and the server refuses a body that
+//!   names neither property.
+//!
 //! `FlowDescriptor` is replaced by the hand-written `crate::FlowDescriptor`,
 //! which keeps a descriptor exactly as the server sent it, and the client's
 //! `inner` value is the hand-written `crate::Session`.
@@ -38,7 +52,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use openapiv3::{
-    AdditionalProperties, AnySchema, OpenAPI, PathItem, ReferenceOr, Schema, SchemaKind, Type,
+    AdditionalProperties, AnySchema, Content, ObjectType, OpenAPI, Parameter, ParameterData,
+    ParameterSchemaOrContent, PathItem, ReferenceOr, Schema, SchemaKind, Type,
 };
 
 /// The first lines of the generated file.
@@ -239,6 +254,8 @@ fn load_problem(spec_path: &Path, error: &appmixer_spec::SpecError) -> Problem {
 /// Generates from an already parsed spec without linting it first: the
 /// progenitor layer alone. `spec_path` only names the spec in messages.
 pub fn generate_from(spec_path: &Path, mut api: OpenAPI) -> Result<String, Failure> {
+    drop_patterns(&mut api);
+    drop_required_alternatives(&mut api);
     let open_schemas = keep_additional_properties(&mut api);
     send_empty_containers(&mut api);
 
@@ -402,6 +419,189 @@ fn keep_only_method(item: &mut PathItem, method: &str) {
         if name != method {
             *slot = None;
         }
+    }
+}
+
+/// Removes every `pattern` from the schemas of `api` (see the module docs).
+fn drop_patterns(api: &mut OpenAPI) {
+    let mut schemas: Vec<&mut ReferenceOr<Schema>> = Vec::new();
+    let mut parameters: Vec<&mut ReferenceOr<Parameter>> = Vec::new();
+    let mut contents: Vec<&mut Content> = Vec::new();
+    if let Some(components) = api.components.as_mut() {
+        schemas.extend(components.schemas.values_mut());
+        parameters.extend(components.parameters.values_mut());
+        for body in components.request_bodies.values_mut() {
+            if let ReferenceOr::Item(body) = body {
+                contents.push(&mut body.content);
+            }
+        }
+        for response in components.responses.values_mut() {
+            if let ReferenceOr::Item(response) = response {
+                contents.push(&mut response.content);
+            }
+        }
+    }
+    for item in api.paths.paths.values_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        parameters.extend(item.parameters.iter_mut());
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for operation in operations.into_iter().flatten() {
+            parameters.extend(operation.parameters.iter_mut());
+            if let Some(ReferenceOr::Item(body)) = operation.request_body.as_mut() {
+                contents.push(&mut body.content);
+            }
+            let responses = &mut operation.responses;
+            let all = responses
+                .default
+                .iter_mut()
+                .chain(responses.responses.values_mut());
+            for response in all {
+                if let ReferenceOr::Item(response) = response {
+                    contents.push(&mut response.content);
+                }
+            }
+        }
+    }
+    for parameter in parameters {
+        if let ReferenceOr::Item(parameter) = parameter
+            && let ParameterSchemaOrContent::Schema(schema) = &mut data_of(parameter).format
+        {
+            schemas.push(schema);
+        }
+    }
+    for content in contents {
+        schemas.extend(
+            content
+                .values_mut()
+                .filter_map(|media| media.schema.as_mut()),
+        );
+    }
+    for schema in schemas {
+        if let ReferenceOr::Item(schema) = schema {
+            drop_pattern(schema);
+        }
+    }
+}
+
+/// The name, schema and the rest of a parameter, wherever it is.
+fn data_of(parameter: &mut Parameter) -> &mut ParameterData {
+    match parameter {
+        Parameter::Query { parameter_data, .. }
+        | Parameter::Header { parameter_data, .. }
+        | Parameter::Path { parameter_data, .. }
+        | Parameter::Cookie { parameter_data, .. } => parameter_data,
+    }
+}
+
+/// Removes the `pattern` of `schema` and of every schema inside it.
+fn drop_pattern(schema: &mut Schema) {
+    fn inner(schema: &mut ReferenceOr<Box<Schema>>) {
+        if let ReferenceOr::Item(schema) = schema {
+            drop_pattern(schema);
+        }
+    }
+    fn each(schemas: &mut [ReferenceOr<Schema>]) {
+        for schema in schemas {
+            if let ReferenceOr::Item(schema) = schema {
+                drop_pattern(schema);
+            }
+        }
+    }
+    fn additional(properties: &mut Option<AdditionalProperties>) {
+        if let Some(AdditionalProperties::Schema(schema)) = properties
+            && let ReferenceOr::Item(schema) = schema.as_mut()
+        {
+            drop_pattern(schema);
+        }
+    }
+    match &mut schema.schema_kind {
+        SchemaKind::Type(Type::String(string)) => string.pattern = None,
+        SchemaKind::Type(Type::Object(object)) => {
+            object.properties.values_mut().for_each(inner);
+            additional(&mut object.additional_properties);
+        }
+        SchemaKind::Type(Type::Array(array)) => array.items.iter_mut().for_each(inner),
+        SchemaKind::Type(_) => {}
+        SchemaKind::OneOf { one_of: schemas }
+        | SchemaKind::AllOf { all_of: schemas }
+        | SchemaKind::AnyOf { any_of: schemas } => each(schemas),
+        SchemaKind::Not { not } => {
+            if let ReferenceOr::Item(schema) = not.as_mut() {
+                drop_pattern(schema);
+            }
+        }
+        SchemaKind::Any(any) => {
+            any.pattern = None;
+            any.properties.values_mut().for_each(inner);
+            additional(&mut any.additional_properties);
+            any.items.iter_mut().for_each(inner);
+            each(&mut any.one_of);
+            each(&mut any.all_of);
+            each(&mut any.any_of);
+            if let Some(not) = any.not.as_mut()
+                && let ReferenceOr::Item(schema) = not.as_mut()
+            {
+                drop_pattern(schema);
+            }
+        }
+    }
+}
+
+/// Makes every component object schema whose `anyOf` branches only require
+/// properties a plain object schema (see the module docs).
+fn drop_required_alternatives(api: &mut OpenAPI) {
+    let Some(components) = api.components.as_mut() else {
+        return;
+    };
+    for schema in components.schemas.values_mut() {
+        let ReferenceOr::Item(schema) = schema else {
+            continue;
+        };
+        let SchemaKind::Any(any) = &schema.schema_kind else {
+            continue;
+        };
+        if any.typ.as_deref() != Some("object")
+            || any.any_of.is_empty()
+            || !any.any_of.iter().all(only_requires)
+        {
+            continue;
+        }
+        schema.schema_kind = SchemaKind::Type(Type::Object(ObjectType {
+            properties: any.properties.clone(),
+            required: any.required.clone(),
+            additional_properties: any.additional_properties.clone(),
+            min_properties: any.min_properties,
+            max_properties: any.max_properties,
+        }));
+    }
+}
+
+/// Whether `branch` is a schema that says nothing but which properties are
+/// required.
+fn only_requires(branch: &ReferenceOr<Schema>) -> bool {
+    let ReferenceOr::Item(branch) = branch else {
+        return false;
+    };
+    match &branch.schema_kind {
+        SchemaKind::Any(any) => {
+            let required = AnySchema {
+                required: any.required.clone(),
+                ..AnySchema::default()
+            };
+            !any.required.is_empty() && *any == required
+        }
+        _ => false,
     }
 }
 

@@ -78,6 +78,46 @@ fn the_real_spec_generates_with_the_header_and_the_hand_written_types() {
 }
 
 #[test]
+fn patterns_are_left_to_the_server_so_builders_take_strings() {
+    let spec = real_spec();
+    let filter = &spec["components"]["parameters"]["Filter"]["schema"]["items"];
+    let projection = &spec["components"]["schemas"]["CloneOptions"]["properties"]["projection"];
+    assert!(
+        filter["pattern"].is_string(),
+        "the spec's filter has a pattern"
+    );
+    assert!(
+        projection["pattern"].is_string(),
+        "cloneFlow's projection has a pattern"
+    );
+
+    let code = generate::generate(&appmixer_spec::default_path()).expect("the spec generates");
+
+    assert!(!code.contains("regress::Regex"), "a pattern was generated");
+    assert!(code.contains("pub projection: ::std::option::Option<::std::string::String>"));
+}
+
+#[test]
+fn alternatives_that_only_require_properties_keep_one_struct() {
+    let spec = real_spec();
+    let alternatives = spec["components"]["schemas"]["Credentials"]["anyOf"]
+        .as_sequence()
+        .expect("Credentials lists alternatives");
+    assert_eq!(alternatives.len(), 2);
+
+    let code = generate::generate(&appmixer_spec::default_path()).expect("the spec generates");
+
+    assert!(
+        code.contains("pub struct Credentials {"),
+        "Credentials is a struct"
+    );
+    assert!(
+        !code.contains("pub enum Credentials"),
+        "Credentials became an enum"
+    );
+}
+
+#[test]
 fn a_broken_operation_fails_generation_and_is_named() {
     let path = write_spec("broken-op", &spec_with_broken_operation());
 

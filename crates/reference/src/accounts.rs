@@ -376,11 +376,8 @@ async fn assign_account(
     let service = accounts.owned(&caller, &account_id)?.service().to_owned();
     let holders: Vec<(&str, &str)> = flows_with_component(&flows, &caller, &component_id).collect();
     if holders.is_empty() {
-        return Err(ApiError::invalid(
-            Source::Params,
-            "componentId",
-            format!("Component `{component_id}` is not in any of your flows"),
-        ));
+        // The path names nothing to assign to: the same 404 as an unknown account.
+        return Err(ApiError::not_found("Component"));
     }
     for (_, kind) in &holders {
         match required_service(kind) {

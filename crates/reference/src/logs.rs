@@ -36,8 +36,8 @@ const MATCHABLE: [&str; 6] = [
     "_id",
 ];
 
-/// Hit fields `sort` may name.
-const SORTABLE: [&str; 7] = [
+/// Hit fields `sort` may name; `_id` is the tie-breaker `searchAfter` paging sorts by last.
+const SORTABLE: [&str; 8] = [
     "@timestamp",
     "gridTimestamp",
     "severity",
@@ -45,6 +45,7 @@ const SORTABLE: [&str; 7] = [
     "componentId",
     "flowId",
     "portType",
+    "_id",
 ];
 
 const DEFAULT_SIZE: u64 = 50;

@@ -323,9 +323,10 @@ async fn assignment_is_refused_for_wrong_services_and_foreign_components() {
     api.put(&format!("/auth/component/start/{slack}"), &token, json!({}))
         .await
         .boom(400);
+    // A component in none of the caller's flows: nothing to assign to.
     api.put(&format!("/auth/component/nope/{slack}"), &token, json!({}))
         .await
-        .boom(400);
+        .boom(404);
     api.put(&format!("/auth/component/send/{slack}"), &other, json!({}))
         .await
         .boom(404);

@@ -256,7 +256,7 @@ async fn log_hits_are_walked_with_from_and_size() {
                                 ("from", from),
                                 ("size", "2"),
                                 ("sort", "@timestamp:desc"),
-                                ("sort", "_id"),
+                                ("sort", "flowId"),
                                 ("flowId", "f1"),
                             ],
                         )
@@ -276,7 +276,10 @@ async fn log_hits_are_walked_with_from_and_size() {
 
     let ids: Vec<_> = client
         .get_logs()
-        .sort(vec![String::from("@timestamp:desc"), String::from("_id")])
+        .sort(vec![
+            String::from("@timestamp:desc"),
+            String::from("flowId"),
+        ])
         .flow_id(vec![String::from("f1")])
         .stream_with_page_size(2)
         .map_ok(|hit| hit.id)

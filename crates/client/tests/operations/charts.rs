@@ -12,7 +12,7 @@ pub fn calls() -> Vec<Call> {
         call!("getCharts", GET "/charts", |c| c.get_charts()),
         call!("createChart", POST "/charts", |c| c
             .create_chart()
-            .body(types::ChartWrite::builder())),
+            .body(types::ChartCreate::builder().name("Messages per day"))),
         call!("getChart", GET "/charts/c1", |c| c.get_chart().chart_id("c1")),
         call!("updateChart", PUT "/charts/c1", |c| c
             .update_chart()
@@ -86,8 +86,8 @@ async fn create_chart_sends_empty_objects_it_was_given() {
     let created = client
         .create_chart()
         .body(
-            types::ChartWrite::builder()
-                .name(Some(String::from("Messages per day")))
+            types::ChartCreate::builder()
+                .name("Messages per day")
                 .index(Some(0))
                 .type_(Some(types::ChartType::Bar))
                 .query(empty())

@@ -30,7 +30,7 @@ async fn get_logs_repeats_sort_flow_id_and_port_type() {
                         ("from", "50"),
                         ("size", "25"),
                         ("sort", "@timestamp:desc"),
-                        ("sort", "_id"),
+                        ("sort", "flowId"),
                         ("query", query),
                         ("flowId", FLOW_A),
                         ("flowId", FLOW_B),
@@ -54,7 +54,10 @@ async fn get_logs_repeats_sort_flow_id_and_port_type() {
         .get_logs()
         .from(50u64)
         .size(25u64)
-        .sort(vec![String::from("@timestamp:desc"), String::from("_id")])
+        .sort(vec![
+            String::from("@timestamp:desc"),
+            String::from("flowId"),
+        ])
         .query(query)
         .flow_id(vec![FLOW_A.to_owned(), FLOW_B.to_owned()])
         .port_type(vec![String::from("in"), String::from("out")])

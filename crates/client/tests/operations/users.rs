@@ -99,7 +99,9 @@ async fn signup_answered_with(status: u16) -> types::SignupResult {
         .body(
             types::Signup::builder()
                 .username("joe")
-                .email(Some(String::from("joe@example.com")))
+                .email(Some(
+                    types::SignupEmail::try_from("joe@example.com").unwrap(),
+                ))
                 .password("pw"),
         )
         .send()
