@@ -3,8 +3,8 @@
 //! [`Config::default`] is what tests and the harness want: a random JWT
 //! secret per server (so tokens of one server are refused by another),
 //! Appmixer's 30-day token lifetime, a 16 MiB body limit, 30 seconds to
-//! send a request head, 5 seconds for open requests to finish at shutdown,
-//! and no planted faults. The `with_*` methods change one setting each.
+//! send a request head and 30 more to send its body, 5 seconds for open
+//! requests to finish at shutdown, and no planted faults. The `with_*` methods change one setting each.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -29,6 +29,10 @@ pub struct Config {
     /// connection waits for its next request); the connection is closed
     /// when it runs out.
     pub header_read_timeout: Duration,
+    /// How long a client may take to send a whole request body, counted
+    /// from the moment the server starts reading it; when it runs out the
+    /// request answers 408 and the connection is closed.
+    pub body_read_timeout: Duration,
     /// How long open requests may take to finish once shutdown begins;
     /// connections still open after it are dropped.
     pub shutdown_grace: Duration,
@@ -70,6 +74,13 @@ impl Config {
         self
     }
 
+    /// Answers 408 and closes the connection when a request body takes
+    /// longer than `timeout` to arrive.
+    pub fn with_body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout;
+        self
+    }
+
     /// Gives open requests `grace` to finish at shutdown before their
     /// connections are dropped.
     pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
@@ -93,6 +104,7 @@ impl Default for Config {
             token_lifetime: Duration::from_secs(30 * 24 * 60 * 60),
             body_limit: 16 * 1024 * 1024,
             header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(5),
             faults: BTreeSet::new(),
         }
@@ -106,6 +118,7 @@ impl fmt::Debug for Config {
             .field("token_lifetime", &self.token_lifetime)
             .field("body_limit", &self.body_limit)
             .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_read_timeout", &self.body_read_timeout)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("faults", &self.faults)
             .finish()

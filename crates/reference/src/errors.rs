@@ -7,7 +7,8 @@
 //! itself failed validation.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::CONNECTION;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
@@ -43,6 +44,9 @@ pub struct ApiError {
     status: StatusCode,
     message: String,
     validation: Option<(Source, Vec<String>)>,
+    /// Whether the answer ends the connection: after a request whose body
+    /// was not read whole, the next bytes on it are no request head.
+    closes_connection: bool,
 }
 
 impl ApiError {
@@ -52,6 +56,7 @@ impl ApiError {
             status,
             message: message.into(),
             validation: None,
+            closes_connection: false,
         }
     }
 
@@ -61,6 +66,7 @@ impl ApiError {
             status: StatusCode::BAD_REQUEST,
             message: message.into(),
             validation: Some((source, vec![key.into()])),
+            closes_connection: false,
         }
     }
 
@@ -87,6 +93,15 @@ impl ApiError {
     /// A 409.
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, message)
+    }
+
+    /// A 408 that closes the connection, for a request body that did not
+    /// arrive in time.
+    pub fn request_timeout(message: impl Into<String>) -> Self {
+        Self {
+            closes_connection: true,
+            ..Self::new(StatusCode::REQUEST_TIMEOUT, message)
+        }
     }
 
     /// A 500 with Boom's default message; the cause is logged, never sent.
@@ -122,7 +137,13 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         tracing::debug!(status = self.status.as_u16(), message = %self.message, "refused");
-        (self.status, Json(self.body())).into_response()
+        let mut response = (self.status, Json(self.body())).into_response();
+        if self.closes_connection {
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
     }
 }
 

@@ -3,7 +3,11 @@
 //! axum's own `Json`, `Path` and body extractors answer plain-text
 //! rejections; these wrap the same work so that every refusal is an
 //! [`ApiError`]: a body of the wrong media type is 415, one over the limit
-//! 413, malformed JSON 400, a missing or bad token 401.
+//! 413, one that does not arrive within the body-read timeout 408,
+//! malformed JSON 400, a missing or bad token 401.
+
+use std::future::Future;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
@@ -28,7 +32,27 @@ fn is_json(media_type: &str) -> bool {
     media_type == "application/json" || media_type.ends_with("+json")
 }
 
-/// A request body as bytes, with its media type; refuses bodies over the limit.
+/// Awaits `reading`, the collection of a request body, for at most
+/// `timeout`; refuses with a 408 that closes the connection when it runs out.
+///
+/// hyper's header-read timeout ends with the request head, so without this
+/// a client that announces a body and sends half of it holds its
+/// connection and a task for as long as it likes.
+pub async fn within_body_read_timeout<T>(
+    timeout: Duration,
+    reading: impl Future<Output = T>,
+) -> ApiResult<T> {
+    tokio::time::timeout(timeout, reading).await.map_err(|_| {
+        ApiError::request_timeout(format!(
+            "The request body did not arrive within {} seconds of the server starting to read it; \
+             send the whole body promptly",
+            timeout.as_secs_f64()
+        ))
+    })
+}
+
+/// A request body as bytes, with its media type; refuses bodies over the
+/// limit and bodies that stall.
 #[derive(Debug, Clone)]
 pub struct RawBody {
     /// The body's media type, if the request named one.
@@ -42,8 +66,9 @@ impl FromRequest<SharedState> for RawBody {
 
     async fn from_request(request: Request, state: &SharedState) -> ApiResult<Self> {
         let media_type = media_type(request.headers());
-        let bytes = Bytes::from_request(request, state)
-            .await
+        let reading = Bytes::from_request(request, state);
+        let bytes = within_body_read_timeout(state.config.body_read_timeout, reading)
+            .await?
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::new(

@@ -80,6 +80,12 @@ impl QueryParams {
     }
 
     /// A non-negative integer parameter; a value too large for `u64` saturates.
+    ///
+    /// The spec bounds `limit`, `offset`, `from` and `size` below
+    /// (`minimum: 0`) but sets no maximum and no format, so every digit
+    /// string is valid and a 400 for a long one would refuse a request the
+    /// spec allows. Saturating answers such a request exactly: no list is
+    /// `u64::MAX` items long, so the page is the same as for the value sent.
     pub fn count(&self, name: &str, default: u64) -> ApiResult<u64> {
         let Some(raw) = self.one(name)? else {
             return Ok(default);

@@ -2,7 +2,9 @@
 //!
 //! [`serve`] answers HTTP/1.1 on a listener until its shutdown signal
 //! fires. It bounds what a client can hold: a request head must arrive
-//! within [`Config::header_read_timeout`], and once shutdown begins, open
+//! within [`Config::header_read_timeout`], its body within
+//! [`Config::body_read_timeout`] of the server starting to read it (a 408
+//! that closes the connection otherwise), and once shutdown begins, open
 //! requests have [`Config::shutdown_grace`] to finish before their
 //! connections are dropped, so a stalled client can delay a shutdown but
 //! never prevent it. [`spawn`] and [`spawn_with`] bind 127.0.0.1 on a port
@@ -68,7 +70,9 @@ pub async fn spawn_with(config: Config) -> io::Result<Server> {
 ///
 /// Connections speak HTTP/1.1. A client that takes longer than the header
 /// read timeout to send a request head, or leaves a kept-alive connection
-/// idle that long, is disconnected without an answer.
+/// idle that long, is disconnected without an answer; one that takes
+/// longer than the body read timeout to send a body the server reads is
+/// answered 408 and disconnected.
 pub async fn serve(listener: TcpListener, config: Config, shutdown: impl Future<Output = ()>) {
     let grace = config.shutdown_grace;
     let mut http = http1::Builder::new();

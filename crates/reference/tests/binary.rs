@@ -1,6 +1,7 @@
 //! The `appmixer-reference` binary: its first line names the address, the
 //! first Ctrl-C gives open requests the shutdown grace, and a second one
-//! stops it at once.
+//! stops it at once; a stalled body meets `--body-read-timeout`; a failure
+//! exits 2 when the command line is wrong and 1 when the environment is.
 //!
 //! Ctrl-C is sent as SIGINT with the system's `kill`, to the child process
 //! each test started, by its id.
@@ -8,7 +9,7 @@
 #![cfg(unix)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -192,13 +193,80 @@ fn ctrl_c_right_after_the_address_line_stops_the_binary_cleanly() {
 }
 
 #[test]
-fn a_bad_seconds_value_is_refused_with_the_value_and_an_example() {
-    let output = Command::new(env!("CARGO_BIN_EXE_appmixer-reference"))
-        .args(["--port", "0", "--shutdown-grace", "soon"])
-        .output()
-        .expect("the binary runs");
+fn the_body_read_timeout_option_answers_a_stalled_body_with_408() {
+    let binary = Binary::start(&["--body-read-timeout", "0.1"]);
+    let mut open = binary.open_request();
 
-    assert!(!output.status.success());
+    open.write_all(&SIGNUP.as_bytes()[..SIGNUP.len() / 2])
+        .unwrap();
+    let mut answer = Vec::new();
+    open.read_to_end(&mut answer).expect("the answer arrives");
+
+    let answer = String::from_utf8(answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 408 Request Timeout"),
+        "{answer}"
+    );
+    assert!(answer.contains(r#""statusCode":408"#), "{answer}");
+}
+
+/// Runs the binary with `args` until it exits, as a script would.
+fn run_to_exit(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_appmixer-reference"))
+        .args(args)
+        .env_remove("APPMIXER_REFERENCE_FAULTS")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn a_port_in_use_exits_1_naming_the_address() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+
+    let output = run_to_exit(&["--host", "127.0.0.1", "--port", &port]);
+
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("`127.0.0.1:{port}`")) && stderr.contains("--port"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_host_that_is_no_ip_address_exits_2_with_an_example() {
+    let output = run_to_exit(&["--host", "reference.invalid", "--port", "0"]);
+
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`reference.invalid`") && stderr.contains("`127.0.0.1`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn help_documents_the_exit_statuses() {
+    let output = run_to_exit(&["--help"]);
+
+    assert!(output.status.success(), "{output:?}");
+    let help = String::from_utf8_lossy(&output.stdout);
+    let statuses = help
+        .split_once("Exit status:")
+        .unwrap_or_else(|| panic!("no exit statuses in {help}"))
+        .1;
+    for line in ["  0  ", "  1  the environment", "  2  the command line"] {
+        assert!(statuses.contains(line), "{line:?} missing from {statuses}");
+    }
+}
+
+#[test]
+fn a_bad_seconds_value_is_refused_with_the_value_and_an_example() {
+    let output = run_to_exit(&["--port", "0", "--shutdown-grace", "soon"]);
+
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("`soon`") && stderr.contains("`0.5`"),

@@ -1022,12 +1022,34 @@ fn an_unknown_fault_name_is_refused_with_the_way_to_list_them() {
         .output()
         .unwrap();
 
-    assert!(!output.status.success());
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
     let error = String::from_utf8(output.stderr).unwrap();
     assert!(
         error.contains("flows.no-such-fault") && error.contains("--list-faults"),
         "{error}"
     );
+}
+
+#[test]
+fn an_empty_fault_environment_variable_switches_no_fault_on() {
+    let mut server = Running(
+        binary()
+            .args(["--port", "0"])
+            .env("APPMIXER_REFERENCE_FAULTS", "")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+
+    // A value clap could not parse would have ended the binary before it
+    // printed the address.
+    assert!(line.contains("listening on http://127.0.0.1:"), "{line:?}");
 }
 
 #[tokio::test]

@@ -200,6 +200,42 @@ async fn pages_partition_the_sorted_list() {
     assert_eq!(empty, json!([]));
 }
 
+/// Counts at, just past and far past `u64::MAX`: the spec sets `minimum: 0`
+/// and no maximum for `limit`, `offset`, `from` and `size`, so all are valid.
+const HUGE_COUNTS: [&str; 3] = [
+    "18446744073709551615",
+    "18446744073709551616",
+    "99999999999999999999",
+];
+
+#[tokio::test]
+async fn limit_and_offset_without_an_upper_bound_page_as_their_size_says() {
+    let api = Api::start().await;
+    let token = api.user("jane").await;
+    for name in ["a", "b", "c"] {
+        api.flow(&token, json!({ "name": name })).await;
+    }
+
+    for huge in HUGE_COUNTS {
+        let everything = api
+            .get(&format!("/flows?sort=name:1&limit={huge}"), &token)
+            .await
+            .ok();
+        let after_one = api
+            .get(&format!("/flows?sort=name:1&limit={huge}&offset=1"), &token)
+            .await
+            .ok();
+        let past_the_end = api
+            .get(&format!("/flows?limit={huge}&offset={huge}"), &token)
+            .await
+            .ok();
+
+        assert_eq!(field_of(&everything, "name"), ["a", "b", "c"], "{huge}");
+        assert_eq!(field_of(&after_one, "name"), ["b", "c"], "{huge}");
+        assert_eq!(past_the_end, json!([]), "{huge}");
+    }
+}
+
 #[tokio::test]
 async fn bad_paging_sorting_and_projection_are_refused() {
     let api = Api::start().await;
@@ -210,7 +246,10 @@ async fn bad_paging_sorting_and_projection_are_refused() {
         ("limit=abc", "limit"),
         ("limit=-1", "limit"),
         ("limit=1.5", "limit"),
+        ("limit=%2B1", "limit"),
+        ("limit=", "limit"),
         ("offset=x", "offset"),
+        ("offset=-99999999999999999999", "offset"),
         ("sort=colour:1", "sort"),
         ("sort=name:up", "sort"),
         ("sort=name", "sort"),

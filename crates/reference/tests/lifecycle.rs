@@ -1,6 +1,7 @@
 //! How a server treats slow clients and how it stops: a request head that
-//! never completes is cut off by the header-read timeout, and shutdown lets
-//! open requests finish for the configured grace, then drops them.
+//! never completes is cut off by the header-read timeout, a body that stalls
+//! by the body-read timeout, and shutdown lets open requests finish for the
+//! configured grace, then drops them.
 //!
 //! These tests speak raw HTTP/1.1 over TCP, because they need a client that
 //! stalls halfway, which no HTTP client library does on purpose.
@@ -9,7 +10,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use appmixer_reference::Config;
+use appmixer_reference::{Config, Fault};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -93,6 +94,75 @@ async fn a_client_that_stops_sending_its_head_is_disconnected_after_the_header_r
         received.is_empty() || received.starts_with("HTTP/1.1 408"),
         "{received}"
     );
+}
+
+/// Sends a sign-up head and half its body, then stalls, and returns what
+/// the server sent until it closed the connection.
+async fn stall_halfway_through_the_body(config: Config) -> String {
+    let server = appmixer_reference::spawn_with(config).await.unwrap();
+    let addr = server.addr();
+    let mut stream = TcpStream::connect(addr).await.expect("the server accepts");
+    let head = format!(
+        "POST /user HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        SIGNUP.len()
+    );
+
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+        .write_all(&SIGNUP.as_bytes()[..SIGNUP.len() / 2])
+        .await
+        .unwrap();
+    let received = within("the server answers the stalled body and closes", async {
+        read_until_closed(&mut stream).await
+    })
+    .await;
+
+    String::from_utf8(received).expect("the answer is UTF-8")
+}
+
+/// Asserts that `answer` is a whole 408 with a Boom body that closes the
+/// connection.
+fn assert_body_timeout(answer: &str) {
+    assert!(
+        answer.starts_with("HTTP/1.1 408 Request Timeout"),
+        "{answer}"
+    );
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
+    assert!(
+        head.to_ascii_lowercase().contains("\r\nconnection: close"),
+        "{head}"
+    );
+    let body: serde_json::Value = serde_json::from_str(body).expect("a JSON body");
+    assert_eq!(body["statusCode"], 408, "{body}");
+    assert_eq!(body["error"], "Request Timeout", "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("request body"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_halfway_answers_408_and_closes_the_connection() {
+    let config = Config::default().with_body_read_timeout(Duration::from_millis(100));
+
+    let answer = stall_halfway_through_the_body(config).await;
+
+    assert_body_timeout(&answer);
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_answers_408_also_when_a_fault_reads_the_body_first() {
+    // The fault layer reads the whole body before any handler does, so it
+    // needs the timeout of its own.
+    let fault: Fault = "users.duplicate-signup-accepted".parse().unwrap();
+    let config = Config::default()
+        .with_fault(fault)
+        .with_body_read_timeout(Duration::from_millis(100));
+
+    let answer = stall_halfway_through_the_body(config).await;
+
+    assert_body_timeout(&answer);
 }
 
 #[tokio::test]

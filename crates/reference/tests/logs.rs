@@ -135,6 +135,40 @@ async fn from_and_size_partition_the_hits_and_buckets_count_them_all() {
 }
 
 #[tokio::test]
+async fn from_and_size_without_an_upper_bound_page_as_their_size_says() {
+    // At, just past and far past `u64::MAX`: the spec sets `minimum: 0` and
+    // no maximum, so all are valid.
+    let huge_counts = [
+        "18446744073709551615",
+        "18446744073709551616",
+        "99999999999999999999",
+    ];
+    let api = Api::start().await;
+    let token = api.user("jane").await;
+    let flow_id = running_flow(&api, &token).await;
+    for n in 0..3 {
+        message(&api, &flow_id, "a", json!({ "n": n })).await;
+    }
+    let all = api.get("/logs?sort=@timestamp:asc", &token).await.ok();
+    assert_eq!(all["hits"].as_array().unwrap().len(), 3, "{all}");
+
+    for huge in huge_counts {
+        let everything = api
+            .get(&format!("/logs?sort=@timestamp:asc&size={huge}"), &token)
+            .await
+            .ok();
+        let past_the_end = api
+            .get(&format!("/logs?from={huge}&size={huge}"), &token)
+            .await
+            .ok();
+
+        assert_eq!(everything["hits"], all["hits"], "{huge}");
+        assert_eq!(past_the_end["hits"], json!([]), "{huge}");
+        assert_eq!(past_the_end["buckets"], all["buckets"], "{huge}");
+    }
+}
+
+#[tokio::test]
 async fn buckets_are_days_at_midnight() {
     let api = Api::start().await;
     let token = api.user("jane").await;
@@ -270,6 +304,7 @@ async fn a_bad_query_sort_or_paging_is_refused() {
         ("sort=@timestamp:down".to_owned(), "sort"),
         ("from=-1".to_owned(), "from"),
         ("size=many".to_owned(), "size"),
+        ("size=-99999999999999999999".to_owned(), "size"),
     ];
     for (raw, key) in cases {
         let message = api

@@ -31,6 +31,7 @@ use serde_json::{Map, Value};
 
 use super::Fault;
 use crate::errors::ApiError;
+use crate::extractors::within_body_read_timeout;
 use crate::state::SharedState;
 use crate::users::{self, Caller};
 
@@ -84,8 +85,14 @@ async fn intercept(State(planted): State<Arc<Planted>>, request: Request, next: 
     }
 
     let (parts, body) = request.into_parts();
-    let limit = planted.app.config.body_limit;
-    let Ok(body) = to_bytes(body, limit).await else {
+    let config = &planted.app.config;
+    let limit = config.body_limit;
+    let reading = to_bytes(body, limit);
+    let body = match within_body_read_timeout(config.body_read_timeout, reading).await {
+        Ok(read) => read,
+        Err(timed_out) => return timed_out.into_response(),
+    };
+    let Ok(body) = body else {
         return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("Payload content length greater than maximum allowed: {limit} bytes"),
