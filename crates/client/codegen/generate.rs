@@ -38,9 +38,14 @@
 //! which keeps a descriptor exactly as the server sent it, and the client's
 //! `inner` value is the hand-written `crate::Session`.
 //!
-//! After generating, the output is adjusted in three ways: the struct builders
+//! After generating, the output is adjusted in four ways: the struct builders
 //! of schemas with an `extra` map start with it empty instead of demanding it;
-//! a table of the operations sent without a token (`PUBLIC_OPERATIONS`, from
+//! every generated struct that holds a secret (a field named `password`,
+//! `token`, `secret`, `approver_secret` or `requester_secret`, or a newtype
+//! named after one, such as `SignupPassword`) loses its derived `Debug` for
+//! one that prints `[redacted]` in the secret's place, in `types`, in their
+//! struct builders and in the operation builders alike, while the fields stay
+//! plain strings for the builders and serde; a table of the operations sent without a token (`PUBLIC_OPERATIONS`, from
 //! the spec's `security: []`) is appended; progenitor's `ignore` snippets in
 //! the docs are marked `text`.
 
@@ -275,6 +280,16 @@ pub fn generate_from(spec_path: &Path, mut api: OpenAPI) -> Result<String, Failu
         };
         return Err(Failure::new(spec_path, Stage::Adjust, vec![problem]));
     }
+    redact_secrets(&mut file.items)
+        .and_then(|patched| check_redacted(&patched))
+        .map_err(|message| {
+            let problem = Problem {
+                operation: None,
+                location: String::from("generated Debug impls"),
+                message,
+            };
+            Failure::new(spec_path, Stage::Adjust, vec![problem])
+        })?;
     let table = syn::parse_file(&public_operations(&api))
         .expect("the table of public operations is valid Rust");
     file.items.extend(table.items);
@@ -678,6 +693,213 @@ fn start_extra_empty(file: &mut syn::File) -> usize {
         }
     }
     patched
+}
+
+/// The names of generated fields that hold a secret.
+const SECRET_FIELDS: &[&str] = &[
+    "password",
+    "token",
+    "secret",
+    "approver_secret",
+    "requester_secret",
+];
+
+/// The endings of the names of generated newtypes that hold a secret.
+const SECRET_NEWTYPES: &[&str] = &["Password", "Secret", "Token"];
+
+/// The spec's types that must come out with a redacting `Debug`: if typify
+/// renamed a field or a type, the build fails instead of printing a secret.
+const MUST_REDACT: &[&str] = &[
+    "types::Authentication",
+    "types::SignupResult",
+    "types::Credentials",
+    "types::Signup",
+    "types::SignupPassword",
+    "types::AccountCreate",
+    "types::PeopleTask",
+    "types::Decision",
+    "types::builder::Credentials",
+    "types::builder::Signup",
+    "builder::GetPeopleTasks",
+];
+
+/// Replaces the derived `Debug` of every struct among `items` (and in their
+/// modules) that holds a secret with one that prints `[redacted]` for it;
+/// returns the paths of the structs it changed, e.g. `types::Signup`.
+fn redact_secrets(items: &mut Vec<syn::Item>) -> Result<Vec<String>, String> {
+    let mut patched = Vec::new();
+    redact_in(items, "", &mut patched)?;
+    Ok(patched)
+}
+
+fn redact_in(
+    items: &mut Vec<syn::Item>,
+    module: &str,
+    patched: &mut Vec<String>,
+) -> Result<(), String> {
+    let mut impls = Vec::new();
+    for item in items.iter_mut() {
+        match item {
+            syn::Item::Mod(inner) => {
+                if let Some((_, content)) = inner.content.as_mut() {
+                    let path = format!("{module}{}::", inner.ident);
+                    redact_in(content, &path, patched)?;
+                }
+            }
+            syn::Item::Struct(structure) => {
+                let Some(secrets) = secret_fields(structure) else {
+                    continue;
+                };
+                if !drop_derived_debug(structure)? {
+                    continue;
+                }
+                impls.push(redacting_debug(structure, &secrets)?);
+                patched.push(format!("{module}{}", structure.ident));
+            }
+            _ => {}
+        }
+    }
+    items.extend(impls);
+    Ok(())
+}
+
+/// Which fields of `structure` to redact (by name, or `0` for a newtype's
+/// value), or `None` when it holds no secret.
+fn secret_fields(structure: &syn::ItemStruct) -> Option<Vec<String>> {
+    match &structure.fields {
+        syn::Fields::Named(fields) => {
+            let secrets: Vec<String> = fields
+                .named
+                .iter()
+                .filter_map(|field| field.ident.as_ref().map(ToString::to_string))
+                .filter(|name| SECRET_FIELDS.contains(&name.as_str()))
+                .collect();
+            (!secrets.is_empty()).then_some(secrets)
+        }
+        syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
+            let name = structure.ident.to_string();
+            SECRET_NEWTYPES
+                .iter()
+                .any(|ending| name.ends_with(ending))
+                .then(|| vec![String::from("0")])
+        }
+        _ => None,
+    }
+}
+
+/// Removes `Debug` from the derives of `structure`; returns whether it was
+/// there.
+fn drop_derived_debug(structure: &mut syn::ItemStruct) -> Result<bool, String> {
+    use syn::parse::Parser;
+
+    let mut found = false;
+    for attribute in &mut structure.attrs {
+        if !attribute.path().is_ident("derive") {
+            continue;
+        }
+        let derives = attribute
+            .parse_args_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            )
+            .map_err(|error| format!("a derive of `{}`: {error}", structure.ident))?;
+        let kept: Vec<String> = derives
+            .iter()
+            .filter(|path| {
+                let debug = path
+                    .segments
+                    .last()
+                    .is_some_and(|last| last.ident == "Debug");
+                found |= debug;
+                !debug
+            })
+            .map(path_text)
+            .collect();
+        let rebuilt = format!("#[derive({})]", kept.join(", "));
+        let mut parsed = syn::Attribute::parse_outer
+            .parse_str(&rebuilt)
+            .map_err(|error| format!("rebuilding `{rebuilt}`: {error}"))?;
+        *attribute = parsed.remove(0);
+    }
+    Ok(found)
+}
+
+/// `::serde::Serialize` for the path of a derive.
+fn path_text(path: &syn::Path) -> String {
+    let segments: Vec<String> = path
+        .segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect();
+    let lead = if path.leading_colon.is_some() {
+        "::"
+    } else {
+        ""
+    };
+    format!("{lead}{}", segments.join("::"))
+}
+
+/// A `Debug` impl for `structure` that prints `[redacted]` for `secrets`.
+fn redacting_debug(structure: &syn::ItemStruct, secrets: &[String]) -> Result<syn::Item, String> {
+    let name = structure.ident.to_string();
+    let mut lifetimes = Vec::new();
+    for parameter in &structure.generics.params {
+        let syn::GenericParam::Lifetime(lifetime) = parameter else {
+            return Err(format!(
+                "`{name}` holds a secret and has a type parameter; only lifetimes are handled"
+            ));
+        };
+        lifetimes.push(format!("'{}", lifetime.lifetime.ident));
+    }
+    let generics = if lifetimes.is_empty() {
+        String::new()
+    } else {
+        format!("<{}>", lifetimes.join(", "))
+    };
+    let shown = |field: &str| {
+        if secrets.iter().any(|secret| secret == field) {
+            String::from("&::std::format_args!(\"[redacted]\")")
+        } else {
+            format!("&self.{field}")
+        }
+    };
+    let body = match &structure.fields {
+        syn::Fields::Named(fields) => {
+            let fields: String = fields
+                .named
+                .iter()
+                .filter_map(|field| field.ident.as_ref().map(ToString::to_string))
+                .map(|field| format!(".field({field:?}, {})", shown(&field)))
+                .collect();
+            format!("f.debug_struct({name:?}){fields}.finish()")
+        }
+        _ => format!("f.debug_tuple({name:?}).field({}).finish()", shown("0")),
+    };
+    let code = format!(
+        "/// Prints `[redacted]` in place of the secret.\n\
+         impl{generics} ::std::fmt::Debug for {name}{generics} {{\n\
+             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {{\n\
+                 {body}\n\
+             }}\n\
+         }}\n"
+    );
+    syn::parse_str(&code).map_err(|error| format!("the Debug impl of `{name}`: {error}"))
+}
+
+/// Fails unless every type in [`MUST_REDACT`] is among `patched`.
+fn check_redacted(patched: &[String]) -> Result<(), String> {
+    let missing: Vec<&str> = MUST_REDACT
+        .iter()
+        .copied()
+        .filter(|name| !patched.iter().any(|done| done == name))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "no secret field was found to redact in {}: typify's output changed under \
+         `redact_secrets`, adapt its field names",
+        missing.join(", ")
+    ))
 }
 
 /// The items of the module at `path` (e.g. `types::builder`) among `items`.

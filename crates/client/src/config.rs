@@ -21,10 +21,13 @@ use crate::session::{Credentials, Session};
 use crate::{Client, Secret};
 
 /// How long to wait for a connection to open, unless configured.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a whole request may take, unless configured.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The largest response body the client reads, unless configured.
+const MAX_BODY_SIZE: u64 = 64 * 1024 * 1024;
 
 /// The `User-Agent` sent unless configured.
 const USER_AGENT: &str = concat!("appmixer-client/", env!("CARGO_PKG_VERSION"));
@@ -51,6 +54,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     retry: RetryPolicy,
     user_agent: String,
+    max_body_size: u64,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -65,6 +69,7 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .field("user_agent", &self.user_agent)
+            .field("max_body_size", &self.max_body_size)
             .finish()
     }
 }
@@ -102,6 +107,7 @@ impl ClientBuilder {
             timeout: REQUEST_TIMEOUT,
             retry: RetryPolicy::default(),
             user_agent: USER_AGENT.to_owned(),
+            max_body_size: MAX_BODY_SIZE,
         }
     }
 
@@ -142,6 +148,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Reads response bodies of at most `bytes` bytes (default 64 MiB); a
+    /// larger one fails the request with an error that names the limit,
+    /// before more than `bytes` bytes are held in memory.
+    pub fn max_body_size(mut self, bytes: u64) -> Self {
+        self.max_body_size = bytes;
+        self
+    }
+
     /// Checks the base URL and builds the client.
     pub fn build(self) -> Result<Client, ClientError> {
         let base_url = base_url(&self.base_url)?;
@@ -152,7 +166,8 @@ impl ClientBuilder {
             .user_agent(self.user_agent)
             .build()
             .map_err(ClientError::HttpClient)?;
-        let session = Session::new(self.token, self.credentials, self.retry);
+        let session = Session::new(self.token, self.credentials, self.retry)
+            .with_max_body_size(self.max_body_size);
         Ok(Client::new_with_client(&base_url, http, session))
     }
 }

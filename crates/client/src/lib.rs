@@ -7,6 +7,7 @@ mod descriptor;
 mod error;
 mod flows;
 pub mod paging;
+mod redact;
 mod retry;
 mod secret;
 mod session;
@@ -28,6 +29,7 @@ pub use paging::Paginate;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use session::Session;
+pub use transport::BodyTooLarge;
 
 /// The workspace README's client example, compiled as a doctest so that it cannot drift from
 /// the API.

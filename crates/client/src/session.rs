@@ -33,6 +33,8 @@ struct State {
     token: RwLock<Option<Secret>>,
     credentials: Option<Credentials>,
     retry: RetryPolicy,
+    /// The largest response body read, in bytes.
+    max_body_size: u64,
     /// Held while logging in again, so that requests rejected together cause
     /// one login, not one each.
     relogin: tokio::sync::Mutex<()>,
@@ -48,8 +50,23 @@ impl Session {
             token: RwLock::new(token),
             credentials,
             retry,
+            max_body_size: u64::MAX,
             relogin: tokio::sync::Mutex::new(()),
         }))
+    }
+
+    /// The session with a limit on the size of response bodies; only a
+    /// session nobody shares yet can take one.
+    pub(crate) fn with_max_body_size(mut self, bytes: u64) -> Self {
+        if let Some(state) = Arc::get_mut(&mut self.0) {
+            state.max_body_size = bytes;
+        }
+        self
+    }
+
+    /// The largest response body the client reads, in bytes.
+    pub fn max_body_size(&self) -> u64 {
+        self.0.max_body_size
     }
 
     /// The token requests are sent with, if there is one.
@@ -116,6 +133,7 @@ impl fmt::Debug for Session {
             .field("token", &token)
             .field("credentials", &self.0.credentials)
             .field("retry", &self.0.retry)
+            .field("max_body_size", &self.0.max_body_size)
             .finish()
     }
 }

@@ -9,10 +9,19 @@
 //! is not a retry and is made whatever the policy, but counts as an attempt).
 //!
 //! Each request runs in one `appmixer.request` span with the fields
-//! `operation`, `method`, `path` (without the query string, which may carry a
-//! people-task secret), `status`, `latency_ms` and `attempt`; each response is
-//! a debug event. Neither headers nor bodies are logged.
+//! `operation`, `method` and `path` (without the query string, which may carry
+//! a people-task secret), and, recorded once when the request is done,
+//! `status` (of the last answer), `attempts` and `latency_ms` (of the whole
+//! request, waits between retries included). Each attempt runs in a child
+//! `appmixer.attempt` span with its `attempt` number, and its response (or
+//! failure) is a debug event with the attempt's own `status` and
+//! `latency_ms`. Neither headers nor bodies are logged.
+//!
+//! The body of the response handed back is limited to the session's
+//! `max_body_size`: reading more fails with [`BodyTooLarge`], so that a
+//! runaway or hostile server cannot make the client hold gigabytes.
 
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
@@ -21,6 +30,7 @@ use reqwest::{Method, Request, Response, StatusCode};
 use tracing::Instrument;
 use tracing::field::Empty;
 
+use crate::error::TransportKind;
 use crate::{Client, Secret, Session, auth};
 
 impl ClientHooks<Session> for Client {
@@ -53,21 +63,102 @@ pub(crate) async fn execute(
         method = %method,
         path = %request.url().path(),
         status = Empty,
+        attempts = Empty,
         latency_ms = Empty,
-        attempt = Empty,
     );
-    send_with_retries(client, request, operation, method)
-        .instrument(span)
-        .await
+    let limit = client.session().max_body_size();
+    let started = Instant::now();
+
+    let (outcome, attempts) = send_with_retries(client, request, operation, method)
+        .instrument(span.clone())
+        .await;
+
+    // Recorded here, once: a field recorded again per attempt is appended
+    // again by most subscribers, and the span would list every attempt's.
+    span.record("attempts", attempts);
+    span.record("latency_ms", millis(started.elapsed()));
+    if let Ok(response) = &outcome {
+        span.record("status", response.status().as_u16());
+    }
+    outcome
+        .map(|response| limit_body(response, limit))
         .map_err(without_query)
 }
 
+/// A response body was larger than the client reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the response body is larger than the client's limit of {limit} bytes{declared}; \
+     if the server is right to send that much, raise the limit with \
+     `ClientBuilder::max_body_size`",
+    declared = Declared(*.declared)
+)]
+pub struct BodyTooLarge {
+    /// The limit, in bytes.
+    pub limit: u64,
+    /// The size the server announced in `Content-Length`, when it did.
+    pub declared: Option<u64>,
+}
+
+/// `Content-Length`, when known, for [`BodyTooLarge`]'s message.
+struct Declared(Option<u64>);
+
+impl fmt::Display for Declared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(bytes) => write!(f, " (it announced {bytes} bytes)"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `response` with a body that fails with [`BodyTooLarge`] after `limit`
+/// bytes, or at once when its `Content-Length` is larger already.
+fn limit_body(response: Response, limit: u64) -> Response {
+    let url = response.url().clone();
+    let declared = response.content_length();
+    let (mut parts, body) = http::Response::from(response).into_parts();
+    let too_large = BodyTooLarge { limit, declared };
+
+    let body = if declared.is_some_and(|bytes| bytes > limit) {
+        // Failing before reading spares the download; the connection is
+        // dropped with the body.
+        drop(body);
+        reqwest::Body::wrap_stream(futures::stream::once(async move {
+            Err::<bytes::Bytes, _>(too_large)
+        }))
+    } else {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let limited = http_body_util::Limited::new(body, limit);
+        reqwest::Body::wrap(http_body_util::BodyExt::map_err(
+            limited,
+            move |error| -> Box<dyn std::error::Error + Send + Sync> {
+                if error.is::<http_body_util::LengthLimitError>() {
+                    Box::new(too_large.clone())
+                } else {
+                    error
+                }
+            },
+        ))
+    };
+
+    // Converting drops the URL `reqwest` keeps next to the response; it goes
+    // back in through the extension `reqwest` reads it from.
+    use reqwest::ResponseBuilderExt;
+    if let Ok(carrier) = http::Response::builder().url(url).body(()) {
+        parts.extensions.extend(carrier.into_parts().0.extensions);
+    }
+    Response::from(http::Response::from_parts(parts, body))
+}
+
+/// Sends `request` until the retry policy and the re-login are done with it;
+/// returns the last outcome and how many attempts it took.
 async fn send_with_retries(
     client: &Client,
     mut request: Request,
     operation: &'static str,
     method: Method,
-) -> reqwest::Result<Response> {
+) -> (reqwest::Result<Response>, u32) {
     let session = client.session();
     let policy = session.retry_policy();
     let public = is_public(operation);
@@ -86,22 +177,23 @@ async fn send_with_retries(
             session.authorize(&mut request)
         };
 
-        let span = tracing::Span::current();
-        span.record("attempt", attempt);
+        let attempt_span = tracing::debug_span!("appmixer.attempt", attempt);
         let sent = Instant::now();
-        let outcome = client.client().execute(request).await;
+        let outcome = client
+            .client()
+            .execute(request)
+            .instrument(attempt_span.clone())
+            .await;
         let latency_ms = millis(sent.elapsed());
-        span.record("latency_ms", latency_ms);
-        match &outcome {
+        attempt_span.in_scope(|| match &outcome {
             Ok(response) => {
                 let status = response.status().as_u16();
-                span.record("status", status);
-                tracing::debug!(status, latency_ms, attempt, "response");
+                tracing::debug!(status, latency_ms, "response");
             }
             Err(error) => {
-                tracing::debug!(error = %describe(error), latency_ms, attempt, "no response");
+                tracing::debug!(error = %describe(error), latency_ms, "no response");
             }
-        }
+        });
         let mut copy = template.as_ref().and_then(Request::try_clone);
 
         let refused =
@@ -117,12 +209,12 @@ async fn send_with_retries(
                 request = resend;
                 continue;
             }
-            return outcome;
+            return (outcome, attempt);
         }
 
         let delay = policy.next_delay(&method, &outcome, attempt, started.elapsed());
         let (Some(delay), Some(copy)) = (delay, copy) else {
-            return outcome;
+            return (outcome, attempt);
         };
         tracing::debug!(delay_ms = millis(delay), attempt, "retrying");
         // The response, if any, is dropped before waiting so that its
@@ -175,23 +267,11 @@ fn log_in_again<'a>(client: &'a Client, stale: &'a Secret) -> BoxFuture<'a, bool
 /// A transport error without the URL that `reqwest` prints, whose query
 /// string may carry a people-task secret.
 fn describe(error: &reqwest::Error) -> String {
-    let kind = if error.is_connect() {
-        "cannot connect"
-    } else if error.is_timeout() {
-        "timed out"
-    } else if error.is_body() {
-        "body failed"
-    } else {
-        "request failed"
-    };
-    let mut text = String::from(kind);
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+    let kind = TransportKind::of(error).label();
+    match crate::error::causes(error) {
+        causes if causes.is_empty() => kind.to_owned(),
+        causes => format!("{kind}: {causes}"),
     }
-    text
 }
 
 /// Drops the query string from the URL an error carries, for the same reason.

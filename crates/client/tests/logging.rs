@@ -1,5 +1,6 @@
 //! What the client logs: one span per request with the operation, method,
-//! path, status, latency and attempt, and never a token, password or secret.
+//! path, status, attempts and latency, a child span per attempt, and never a
+//! token, password or secret.
 //!
 //! One subscriber serves the whole binary, so that every callsite is enabled
 //! whichever test reaches it first; it writes each thread's events into that
@@ -44,6 +45,7 @@ fn capture() {
         tracing_subscriber::fmt()
             .with_max_level(tracing::Level::TRACE)
             .with_ansi(false)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
             .with_writer(|| ThreadBuffer)
             .init();
     });
@@ -126,6 +128,43 @@ async fn a_post_that_cannot_connect_is_retried() {
         .filter(|line| line.contains("no response"))
         .count();
     assert_eq!(failures, 3, "{logs}");
-    assert!(logs.contains("cannot connect"), "{logs}");
+    assert!(logs.contains("connection refused"), "{logs}");
     assert!(logs.contains("attempt=3"), "{logs}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_retried_request_records_its_fields_once() {
+    capture();
+    let client = Client::builder(common::closed_port())
+        .retry(
+            RetryPolicy::default()
+                .max_attempts(3)
+                .initial_backoff(Duration::from_millis(1)),
+        )
+        .build()
+        .unwrap();
+
+    let outcome = client.get_user().send().await;
+
+    assert!(outcome.is_err());
+    let logs = captured();
+    for line in logs.lines() {
+        for field in ["attempt=", "attempts=", "latency_ms=", "status="] {
+            assert!(
+                line.matches(field).count() <= 1,
+                "`{field}` twice in one line:\n{line}"
+            );
+        }
+    }
+    let closed: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.contains("appmixer.request{") && line.contains("close"))
+        .filter(|line| !line.contains("appmixer.attempt{"))
+        .collect();
+    assert_eq!(closed.len(), 1, "{logs}");
+    assert!(closed[0].contains("attempts=3"), "{logs}");
+    for attempt in 1..=3 {
+        let span = format!("appmixer.attempt{{attempt={attempt}}}");
+        assert!(logs.contains(&span), "{span} missing:\n{logs}");
+    }
 }

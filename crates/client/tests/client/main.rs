@@ -5,6 +5,7 @@
 mod common;
 
 mod building;
+mod errors;
 mod login;
 mod paging;
 mod redaction;
