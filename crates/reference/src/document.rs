@@ -458,16 +458,12 @@ mod tests {
     }
 
     /// A number that serde_json's default parser reads back as its neighbour.
+    /// With the `float_roundtrip` feature, which a workspace build unifies in
+    /// through `jsonschema`, it reads back exactly; the tests that use it
+    /// still pin the copy to the written text, and in a build of this crate
+    /// alone they also catch a value read back instead of copied.
     fn unstable_float() -> Value {
-        let number: f64 = "1.0715660391465826e-75".parse().unwrap();
-        let written = serde_json::to_string(&Value::from(number)).unwrap();
-        let reread: Value = serde_json::from_str(&written).unwrap();
-        assert_ne!(
-            reread.to_string(),
-            written,
-            "the number must not round-trip"
-        );
-        Value::from(number)
+        Value::from("1.0715660391465826e-75".parse::<f64>().unwrap())
     }
 
     #[test]
