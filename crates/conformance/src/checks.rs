@@ -184,6 +184,18 @@ impl OperationTally {
     pub fn tally(&self, kind: CheckKind) -> Tally {
         self.tallies.get(&kind).copied().unwrap_or_default()
     }
+
+    /// The tally of one check kind, made empty on first use.
+    fn tally_mut(&mut self, kind: CheckKind) -> &mut Tally {
+        self.tallies.entry(kind).or_default()
+    }
+
+    /// Counts one check of `kind` that held.
+    fn pass(&mut self, kind: CheckKind) {
+        let tally = self.tally_mut(kind);
+        tally.total += 1;
+        tally.passed += 1;
+    }
 }
 
 /// A check that was meant to be made but could not be.
@@ -258,13 +270,7 @@ impl Results {
             });
             return;
         }
-        let tally = self
-            .operations
-            .entry(outcome.operation.clone())
-            .or_default()
-            .tallies
-            .entry(outcome.kind)
-            .or_default();
+        let tally = self.tally_mut(&outcome.operation, outcome.kind);
         tally.total += 1;
         match outcome.mismatch {
             None => tally.passed += 1,
@@ -288,6 +294,30 @@ impl Results {
         }
     }
 
+    /// Records a check of `kind` on `operation` that held: the common case,
+    /// which needs no [`Outcome`] (a passed check keeps nothing but its count).
+    pub fn record_pass(&mut self, operation: &str, kind: CheckKind) {
+        self.operation_mut(operation).pass(kind);
+    }
+
+    /// What was seen of `operation`, made empty on first use.
+    fn operation_mut(&mut self, operation: &str) -> &mut OperationTally {
+        // Looked up before it is inserted, so that the operation's name is
+        // copied once per run, not once per check.
+        if !self.operations.contains_key(operation) {
+            self.operations
+                .insert(operation.to_string(), OperationTally::default());
+        }
+        self.operations
+            .get_mut(operation)
+            .expect("inserted above when missing")
+    }
+
+    /// The tally of `kind` on `operation`, made empty on first use.
+    fn tally_mut(&mut self, operation: &str, kind: CheckKind) -> &mut Tally {
+        self.operation_mut(operation).tally_mut(kind)
+    }
+
     /// Records a check that could not be made, and why.
     pub fn record_unchecked(&mut self, unchecked: Unchecked) {
         tracing::debug!(
@@ -302,17 +332,7 @@ impl Results {
 
     /// Counts one exchange of `operation`.
     pub fn count_call(&mut self, operation: &str) {
-        self.operations
-            .entry(operation.to_string())
-            .or_default()
-            .calls += 1;
-    }
-
-    /// Counts the answer to one exchange sent with a token of the run's users.
-    fn count_own_token_answer(&mut self, operation: &str, status: u16) {
-        let tally = self.operations.entry(operation.to_string()).or_default();
-        tally.own_token_calls += 1;
-        tally.own_token_refusals += u32::from(status == 401);
+        self.operation_mut(operation).calls += 1;
     }
 
     /// The checks that could not be made, in the order they came up.
@@ -360,15 +380,12 @@ pub fn inconclusive(exchange: Option<&Exchange>) -> Option<String> {
 /// status, content type and body, and, unless the call was deliberately
 /// invalid, that the answer is no server error.
 pub fn check_exchange(validator: &Validator, exchange: &Exchange, results: &mut Results) {
-    results.count_call(&exchange.operation);
-    if exchange.auth == SentAuth::RunUser {
-        results.count_own_token_answer(&exchange.operation, exchange.status());
-    }
-    let check = validator.check_response(
+    let check = validator.check_parsed_response(
         &exchange.operation,
         exchange.response.status,
         exchange.response.content_type.as_deref(),
         &exchange.response.body,
+        exchange.json_ref(),
     );
     let verdicts = [
         (
@@ -390,29 +407,37 @@ pub fn check_exchange(validator: &Validator, exchange: &Exchange, results: &mut 
             "a body valid against the declared schema",
         ),
     ];
+    // The counts and the checks that held go into the operation's tally in
+    // one visit; the failures, rare, are recorded afterwards, in order.
+    let mut failed = Vec::new();
+    let tally = results.operation_mut(&exchange.operation);
+    tally.calls += 1;
+    if exchange.auth == SentAuth::RunUser {
+        tally.own_token_calls += 1;
+        tally.own_token_refusals += u32::from(exchange.status() == 401);
+    }
     for (kind, expectation, verdict, expected) in verdicts {
-        let mismatch = match verdict {
-            Verdict::Pass => None,
-            Verdict::NotApplicable => continue,
-            Verdict::Fail(reason) => Some((expected.to_string(), reason)),
-        };
+        match verdict {
+            Verdict::Pass => tally.pass(kind),
+            Verdict::NotApplicable => {}
+            Verdict::Fail(reason) => {
+                failed.push((kind, expectation, (expected.to_string(), reason)))
+            }
+        }
+    }
+    if !exchange.invalid {
+        match server_error(exchange) {
+            None => tally.pass(CheckKind::Status),
+            Some(mismatch) => failed.push((CheckKind::Status, NO_SERVER_ERROR, mismatch)),
+        }
+    }
+    for (kind, expectation, mismatch) in failed {
         results.record(
             Outcome {
                 operation: exchange.operation.clone(),
                 kind,
                 expectation: expectation.to_string(),
-                mismatch,
-            },
-            Some(exchange),
-        );
-    }
-    if !exchange.invalid {
-        results.record(
-            Outcome {
-                operation: exchange.operation.clone(),
-                kind: CheckKind::Status,
-                expectation: NO_SERVER_ERROR.to_string(),
-                mismatch: server_error(exchange),
+                mismatch: Some(mismatch),
             },
             Some(exchange),
         );
@@ -458,17 +483,17 @@ mod tests {
                 headers: Vec::new(),
                 body: None,
             },
-            response: Received {
+            response: Received::new(
                 status,
-                headers: Vec::new(),
-                content_type: Some("application/json".into()),
-                body: if status >= 500 {
+                Vec::new(),
+                Some("application/json".into()),
+                if status >= 500 {
                     br#"{"statusCode":500,"error":"Internal Server Error","message":"boom"}"#
                         .to_vec()
                 } else {
                     b"[]".to_vec()
                 },
-            },
+            ),
             elapsed: std::time::Duration::ZERO,
             auth: SentAuth::RunUser,
             invalid,

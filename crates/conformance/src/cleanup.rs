@@ -498,11 +498,11 @@ async fn tagged(
             }
             let exchange = session.call(call).await?;
             let Some(Value::Array(items)) =
-                exchange.is_success().then(|| exchange.json()).flatten()
+                exchange.is_success().then(|| exchange.json_ref()).flatten()
             else {
                 break;
             };
-            for item in &items {
+            for item in items {
                 let names: Vec<&str> = ["name", "displayName"]
                     .iter()
                     .filter_map(|field| item.get(field).and_then(Value::as_str))

@@ -6,6 +6,8 @@
 //! first place they part, so a failure in a 400 kB flow points at the one
 //! string that changed instead of printing both documents.
 
+use std::fmt::Write as _;
+
 use serde_json::Value;
 
 use crate::redact;
@@ -60,6 +62,27 @@ pub fn first_difference(expected: &Value, actual: Option<&Value>) -> Option<Diff
     walk(expected, actual, &mut pointer)
 }
 
+/// The first place where a field that `expected`, an object, names differs
+/// in `actual`; the fields `actual` has beyond those are not compared. The
+/// same as [`first_difference`] against `actual` cut down to `expected`'s
+/// fields, without copying them.
+pub fn first_difference_in_fields(expected: &Value, actual: &Value) -> Option<Difference> {
+    let Some(want) = expected.as_object() else {
+        // Nothing of `actual` is echoed for a value that names no fields.
+        return first_difference(expected, Some(&Value::Object(serde_json::Map::new())));
+    };
+    let mut pointer = String::new();
+    for (key, value) in want {
+        push_token(&mut pointer, key);
+        let found = walk(value, actual.get(key), &mut pointer);
+        if found.is_some() {
+            return found;
+        }
+        pointer.clear();
+    }
+    None
+}
+
 fn walk(expected: &Value, actual: Option<&Value>, pointer: &mut String) -> Option<Difference> {
     let differ = |pointer: &str| {
         Some(Difference {
@@ -97,8 +120,8 @@ fn walk(expected: &Value, actual: Option<&Value>, pointer: &mut String) -> Optio
         (Value::Array(want), Value::Array(got)) if want.len() == got.len() => {
             for (index, (value, other)) in want.iter().zip(got).enumerate() {
                 let length = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&index.to_string());
+                // Written in place: a pointer is only kept when a value differs.
+                let _ = write!(pointer, "/{index}");
                 let found = walk(value, Some(other), pointer);
                 pointer.truncate(length);
                 if found.is_some() {
@@ -115,13 +138,41 @@ fn walk(expected: &Value, actual: Option<&Value>, pointer: &mut String) -> Optio
 /// Appends `key` to `pointer` as one RFC 6901 reference token.
 fn push_token(pointer: &mut String, key: &str) {
     pointer.push('/');
-    pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+    for c in key.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_the_fields_expected_names_are_compared_as_if_cut_down() {
+        let expected = json!({"name": "a", "stage": "running"});
+        let actual = json!({"name": "a", "stage": "stopped", "mtime": "now"});
+        let cut_down = json!({"name": "a", "stage": "stopped"});
+
+        let difference = first_difference_in_fields(&expected, &actual);
+
+        assert_eq!(difference, first_difference(&expected, Some(&cut_down)));
+        assert_eq!(difference.unwrap().pointer, "/stage");
+        assert_eq!(
+            first_difference_in_fields(&json!({"name": "a"}), &json!({"name": "a", "x": 1})),
+            None
+        );
+        assert_eq!(
+            first_difference_in_fields(&json!({"gone": 1}), &json!({}))
+                .unwrap()
+                .actual,
+            None
+        );
+    }
 
     #[test]
     fn equal_values_have_no_difference_whatever_the_key_order() {

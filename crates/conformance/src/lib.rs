@@ -38,6 +38,7 @@ mod error;
 pub mod guards;
 pub mod isolation;
 pub mod model;
+mod pattern;
 pub mod profile;
 pub mod properties;
 pub mod redact;
@@ -320,6 +321,14 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         Some(dir) => descriptors::load_dir(dir)?,
         None => Vec::new(),
     };
+    let seed = options.seed.unwrap_or_else(random_seed);
+    // The descriptors are drawn on a thread of their own while the run
+    // loads the spec and the phases before theirs wait on the server: the
+    // same seed gives the same ones.
+    let generated = (!options.read_only).then(|| {
+        let cases = options.cases;
+        tokio::task::spawn_blocking(move || descriptors::generate::generate(seed, cases))
+    });
     let spec_path = options
         .spec
         .clone()
@@ -329,7 +338,6 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     let examples = Examples::from_spec(&spec);
     let validator = Validator::new(&spec)?;
     let tag = new_run_tag();
-    let seed = options.seed.unwrap_or_else(random_seed);
     let model_phase = model::Phase {
         seed,
         cases: options.cases,
@@ -429,10 +437,14 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         if outcome.aborted.is_some() {
             return outcome;
         }
+        let to_send = Descriptors {
+            files: &files,
+            generated,
+        };
         let mut later = run_stages(
             &mut session,
             &options,
-            &files,
+            to_send,
             seed,
             &mut descriptor_summary,
             total,
@@ -734,10 +746,19 @@ fn note_early_abort(outcome: &mut scenarios::Outcome, abort: Abort, phase: &str)
     }
 }
 
+/// The descriptors the descriptor phase sends.
+struct Descriptors<'a> {
+    /// The files of `--descriptors`.
+    files: &'a [descriptors::DescriptorFile],
+    /// The generation of the generated ones, under way since the run began
+    /// (none in a `--read-only` run, which sends none).
+    generated: Option<tokio::task::JoinHandle<Vec<descriptors::generate::DescriptorCase>>>,
+}
+
 async fn run_stages(
     session: &mut Session,
     options: &Options,
-    files: &[descriptors::DescriptorFile],
+    to_send: Descriptors<'_>,
     seed: u64,
     summary: &mut descriptors::DescriptorSummary,
     total: usize,
@@ -754,9 +775,16 @@ async fn run_stages(
     }
 
     phase(total - 4, total, "descriptors");
-    let mut result = descriptors::run_generated(session, seed, options.cases, summary).await;
+    let cases = match to_send.generated {
+        Some(generation) => match generation.await {
+            Ok(cases) => cases,
+            Err(error) => std::panic::resume_unwind(error.into_panic()),
+        },
+        None => descriptors::generate::generate(seed, options.cases),
+    };
+    let mut result = descriptors::run_generated(session, seed, cases, summary).await;
     if result.is_ok() {
-        result = descriptors::run_files(session, files, summary).await;
+        result = descriptors::run_files(session, to_send.files, summary).await;
     }
     if let Err(Abort::Budget(reason)) = result {
         outcome.stopped.push("descriptors".into());

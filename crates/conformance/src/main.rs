@@ -318,7 +318,10 @@ fn usage_error(error: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(appmixer_conformance::report::EXIT_ERROR)
 }
 
-#[tokio::main]
+// One thread: the harness sends one request at a time and waits for its
+// answer, so worker threads would only hand every request and answer from
+// thread to thread (and, without `--url`, to the embedded server and back).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.command.is_none() && std::io::stderr().is_terminal());

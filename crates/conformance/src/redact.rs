@@ -26,8 +26,9 @@ const SECRET_NAMES: &[&str] = &[
 ];
 
 fn is_secret_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    SECRET_NAMES.contains(&lower.as_str())
+    SECRET_NAMES
+        .iter()
+        .any(|secret| secret.eq_ignore_ascii_case(name))
 }
 
 /// `url` with the values of secret query parameters replaced.

@@ -19,7 +19,7 @@ use appmixer_spec::schema::Validator;
 use crate::catalog::Catalog;
 use crate::error::RunError;
 use crate::model::Phase;
-use crate::model::bridge::{self, Stop};
+use crate::model::bridge::Stop;
 use crate::model::driver::{Driver, Mismatch};
 use crate::model::runner::Counterexample;
 use crate::model::state::Step;
@@ -245,15 +245,13 @@ pub async fn replay(options: Options, file: &Path) -> Result<ReplayReport, RunEr
 
     let steps = case.steps.clone();
     let email = session.email();
-    let outcome = bridge::serve(&mut session, move |http| {
-        let mut driver = Driver::new(&http, format!("{tag}-replay"), email, true);
-        let verdicts = driver.run_each(&steps);
+    let (verdicts, trace) = {
+        let mut driver = Driver::new(&mut session, format!("{tag}-replay"), email, true);
+        let verdicts = driver.run_each(&steps).await;
         (verdicts, driver.trace)
-    })
-    .await;
+    };
     cleanup::run(&mut session).await;
 
-    let (verdicts, trace) = outcome;
     let (failures, stopped) = match verdicts {
         Ok(failures) => (failures, None),
         Err(stop) => (Vec::new(), Some(describe_stop(&stop))),

@@ -303,7 +303,11 @@ impl Session {
         expected: impl FnOnce() -> String,
         actual: impl FnOnce() -> String,
     ) -> bool {
-        let mismatch = (!holds).then(|| (expected(), actual()));
+        if holds {
+            self.results.record_pass(operation, kind);
+            return true;
+        }
+        let mismatch = Some((expected(), actual()));
         self.results.record(
             Outcome {
                 operation: operation.to_string(),

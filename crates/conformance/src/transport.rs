@@ -27,6 +27,7 @@
 //! what it sent, per method, and how long it waited for answers.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -224,6 +225,51 @@ pub struct Received {
     pub content_type: Option<String>,
     /// The body bytes.
     pub body: Vec<u8>,
+    /// The body parsed as JSON, when it is JSON: parsed once, here, for the
+    /// spec checks and every expectation that reads the answer. Shared, as
+    /// exchanges are copied into traces and failures.
+    json: Option<Arc<Value>>,
+}
+
+impl Received {
+    /// A response with `body`, which is parsed as JSON once, here.
+    pub fn new(
+        status: u16,
+        headers: Vec<(String, String)>,
+        content_type: Option<String>,
+        body: Vec<u8>,
+    ) -> Self {
+        Self::unparsed(status, headers, content_type, body).parsed()
+    }
+
+    /// A response whose body is not parsed yet: the transport parses it
+    /// after it stops the clock on the answer, as parsing is the harness's
+    /// time, not the server's.
+    fn unparsed(
+        status: u16,
+        headers: Vec<(String, String)>,
+        content_type: Option<String>,
+        body: Vec<u8>,
+    ) -> Self {
+        Self {
+            status,
+            headers,
+            content_type,
+            body,
+            json: None,
+        }
+    }
+
+    /// The response with its body parsed as JSON, when it is JSON.
+    fn parsed(mut self) -> Self {
+        self.json = serde_json::from_slice(&self.body).ok().map(Arc::new);
+        self
+    }
+
+    /// The body as JSON, if it is JSON.
+    pub fn json(&self) -> Option<&Value> {
+        self.json.as_deref()
+    }
 }
 
 /// One request and its response.
@@ -254,14 +300,19 @@ impl Exchange {
         (200..300).contains(&self.response.status)
     }
 
-    /// The response body parsed as JSON, if it is JSON.
+    /// A copy of the response body parsed as JSON, if it is JSON.
     pub fn json(&self) -> Option<Value> {
-        serde_json::from_slice(&self.response.body).ok()
+        self.json_ref().cloned()
+    }
+
+    /// The response body parsed as JSON, if it is JSON, without a copy.
+    pub fn json_ref(&self) -> Option<&Value> {
+        self.response.json()
     }
 
     /// The string at `pointer` in the JSON body, if there is one.
     pub fn str_at(&self, pointer: &str) -> Option<String> {
-        self.json()?
+        self.json_ref()?
             .pointer(pointer)
             .and_then(Value::as_str)
             .map(str::to_string)
@@ -374,7 +425,7 @@ pub struct WireTimes {
 pub struct Transport {
     client: reqwest::Client,
     base: Url,
-    catalog: Catalog,
+    catalog: Arc<Catalog>,
     token: Option<String>,
     guards: Guards,
     guards_lifted: bool,
@@ -413,11 +464,18 @@ impl Transport {
         // build a client until the process has one; a second install by
         // another part of the process is refused harmlessly.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+            .redirect(reqwest::redirect::Policy::none());
+        if base.scheme() == "http" {
+            // Redirects are not followed, so a client of a plain-HTTP server
+            // never opens a TLS connection: it need not read the system's
+            // certificate authorities, which takes longer than many runs'
+            // requests.
+            builder = builder.tls_certs_only(std::iter::empty::<reqwest::Certificate>());
+        }
+        let client = builder.build()?;
         let guards = Guards {
             max_requests: limit,
             ..Guards::default()
@@ -425,7 +483,7 @@ impl Transport {
         Ok(Self {
             client,
             base,
-            catalog,
+            catalog: Arc::new(catalog),
             token: None,
             streak: FailureStreak::new(guards.max_consecutive_failures),
             bucket: None,
@@ -530,15 +588,18 @@ impl Transport {
 
     /// Builds, sends and records one call.
     pub async fn send(&mut self, call: Call) -> Result<Exchange, TransportError> {
-        let operation = self.catalog.get(&call.operation).cloned().ok_or_else(|| {
-            TransportError::NotInSpec {
+        // A handle of its own on the catalog, so that the operation stays
+        // borrowed while the guards below take `self` mutably.
+        let catalog = Arc::clone(&self.catalog);
+        let operation = catalog
+            .get(&call.operation)
+            .ok_or_else(|| TransportError::NotInSpec {
                 operation: call.operation.clone(),
                 reason: "the spec declares no operation with this id".into(),
-            }
-        })?;
-        let url = build_url(&self.base, &operation, &call)?;
-        let (content_type, body) = encode_body(&operation, &call)?;
-        let (headers, auth) = self.headers(&operation, &call, content_type.as_deref())?;
+            })?;
+        let url = build_url(&self.base, operation, &call)?;
+        let (content_type, body) = encode_body(operation, &call)?;
+        let (headers, auth) = self.headers(operation, &call, content_type.as_deref())?;
         if self.guards.read_only && !guards::allows_in_read_only(&operation.method, &operation.id) {
             tracing::warn!(
                 operation = %operation.id,
@@ -582,7 +643,7 @@ impl Transport {
             let elapsed = started.elapsed();
             self.times.waiting += elapsed;
 
-            match outcome {
+            match outcome.map(Received::parsed) {
                 Ok(response) => {
                     let failed = (response.status >= 500)
                         .then(|| format!("{} answered {}", operation.id, response.status));
@@ -915,12 +976,7 @@ async fn read_response(mut response: reqwest::Response, limit: u64) -> Result<Re
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Received {
-        status,
-        headers,
-        content_type,
-        body,
-    })
+    Ok(Received::unparsed(status, headers, content_type, body))
 }
 
 /// How long to wait before retrying `response`, the answer to the attempt
@@ -1135,11 +1191,13 @@ mod tests {
     #[test]
     fn retry_after_is_honoured_only_for_429_and_503_within_bounds() {
         let now = SystemTime::now();
-        let answer = |status, retry_after: &str| Received {
-            status,
-            headers: vec![("retry-after".into(), retry_after.into())],
-            content_type: None,
-            body: Vec::new(),
+        let answer = |status, retry_after: &str| {
+            Received::new(
+                status,
+                vec![("retry-after".into(), retry_after.into())],
+                None,
+                Vec::new(),
+            )
         };
 
         assert_eq!(
@@ -1154,11 +1212,13 @@ mod tests {
     #[test]
     fn retry_after_as_an_http_date_waits_until_then_within_bounds() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
-        let answer = |retry_after: &str| Received {
-            status: 503,
-            headers: vec![("Retry-After".into(), retry_after.into())],
-            content_type: None,
-            body: Vec::new(),
+        let answer = |retry_after: &str| {
+            Received::new(
+                503,
+                vec![("Retry-After".into(), retry_after.into())],
+                None,
+                Vec::new(),
+            )
         };
 
         // 784111777 is Sun, 06 Nov 1994 08:49:37 GMT.
@@ -1186,12 +1246,7 @@ mod tests {
     #[test]
     fn without_retry_after_429_and_503_back_off_exponentially() {
         let now = SystemTime::now();
-        let bare = |status| Received {
-            status,
-            headers: Vec::new(),
-            content_type: None,
-            body: Vec::new(),
-        };
+        let bare = |status| Received::new(status, Vec::new(), None, Vec::new());
 
         assert_eq!(retry_pause(&bare(429), 0, now), Some(BACKOFF_START));
         assert_eq!(retry_pause(&bare(503), 1, now), Some(BACKOFF_START * 2));

@@ -653,10 +653,9 @@ async fn a_clone_with_empty_options_copies_every_field() {
 /// text, so a server that read its own text again would answer another one.
 /// With serde_json's `float_roundtrip` feature, which a workspace build
 /// unifies in, every text reads back exactly and no such number exists; the
-/// search is bounded and the last candidate still pins the copy to the text.
+/// search is bounded, and `0.1` then still pins the copy to the text.
 fn unsteady_number() -> String {
     let mut bits: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut candidate = String::from("0.1");
     for _ in 0..100_000 {
         bits ^= bits << 13;
         bits ^= bits >> 7;
@@ -664,13 +663,13 @@ fn unsteady_number() -> String {
         let Some(number) = serde_json::Number::from_f64(f64::from_bits(bits)) else {
             continue;
         };
-        candidate = Value::from(number).to_string();
-        let reread: Value = serde_json::from_str(&candidate).unwrap();
-        if serde_json::to_string(&reread).unwrap() != candidate {
-            break;
+        let written = Value::from(number).to_string();
+        let reread: Value = serde_json::from_str(&written).unwrap();
+        if serde_json::to_string(&reread).unwrap() != written {
+            return written;
         }
     }
-    candidate
+    String::from("0.1")
 }
 
 /// The text of the number after `"ratio":` in an answer's text.

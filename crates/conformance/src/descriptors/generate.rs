@@ -21,6 +21,8 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Map, Value};
 
+use crate::pattern::pattern;
+
 /// The largest integer JSON can carry between all implementations
 /// unharmed (2^53 - 1, RFC 8259 section 6).
 const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;
@@ -101,16 +103,16 @@ pub fn component_id() -> impl Strategy<Value = String> {
     prop_oneof![
         3 => any::<[u8; 16]>()
             .prop_map(|bytes| uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()),
-        1 => "[a-z][a-z0-9]{1,10}(-[a-z0-9]{1,8}){0,2}",
+        1 => pattern!("[a-z][a-z0-9]{1,10}(-[a-z0-9]{1,8}){0,2}"),
     ]
 }
 
 /// A component type such as `appmixer.slack.list.SendChannelMessage`.
 pub fn component_type() -> impl Strategy<Value = String> {
     (
-        "[a-z][a-z0-9]{1,11}",
-        proptest::option::of("[a-z][a-z0-9]{1,9}"),
-        "[A-Z][a-z]{1,8}([A-Z][a-z]{1,8}){0,2}",
+        pattern!("[a-z][a-z0-9]{1,11}"),
+        proptest::option::of(pattern!("[a-z][a-z0-9]{1,9}")),
+        pattern!("[A-Z][a-z]{1,8}([A-Z][a-z]{1,8}){0,2}"),
     )
         .prop_map(|(connector, module, component)| match module {
             Some(module) => format!("appmixer.{connector}.{module}.{component}"),
@@ -207,8 +209,11 @@ fn component_body() -> impl Strategy<Value = ComponentBody> {
         -5000i64..5000,
         -5000i64..5000,
         proptest::option::of(text()),
-        proptest::option::of("[0-9]\\.[0-9]{1,2}\\.[0-9]{1,2}"),
-        vec((any::<Index>(), "(out|true|false|notFound|item)"), 0..3),
+        proptest::option::of(pattern!("[0-9]\\.[0-9]{1,2}\\.[0-9]{1,2}")),
+        vec(
+            (any::<Index>(), pattern!("(out|true|false|notFound|item)")),
+            0..3,
+        ),
         proptest::option::of(json_object()),
         proptest::option::of(json_object()),
     )
@@ -270,15 +275,15 @@ fn decimal() -> impl Strategy<Value = Value> {
 /// Keys avoid `.` and a leading `$`, which document databases reserve.
 fn object_key() -> impl Strategy<Value = String> {
     prop_oneof![
-        4 => "[a-zA-Z_][a-zA-Z0-9_]{0,12}",
-        1 => "[a-z]{1,4}(ž|é|ß|ключ|名前)[a-z]{0,4}",
+        4 => pattern!("[a-zA-Z_][a-zA-Z0-9_]{0,12}"),
+        1 => pattern!("[a-z]{1,4}(ž|é|ß|ключ|名前)[a-z]{0,4}"),
     ]
 }
 
 /// A string: plain words mixed with tricky fragments, sometimes very long.
 pub fn text() -> impl Strategy<Value = String> {
     let fragment = prop_oneof![
-        3 => "[A-Za-z0-9 ,:_-]{1,12}",
+        3 => pattern!("[A-Za-z0-9 ,:_-]{1,12}"),
         2 => proptest::sample::select(TRICKY_FRAGMENTS).prop_map(str::to_string),
     ];
     prop_oneof![

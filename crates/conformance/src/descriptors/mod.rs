@@ -125,15 +125,16 @@ pub fn load_file(path: &Path) -> Result<DescriptorFile, RunError> {
     })
 }
 
-/// Sends `cases` generated descriptor pairs from `seed` through a round trip.
+/// Sends `cases`, the descriptor pairs [`generate::generate`] made from
+/// `seed`, through a round trip.
 pub async fn run_generated(
     session: &mut Session,
     seed: u64,
-    cases: u32,
+    cases: Vec<generate::DescriptorCase>,
     summary: &mut DescriptorSummary,
 ) -> Step<()> {
     summary.seed = seed;
-    for (number, case) in generate::generate(seed, cases).into_iter().enumerate() {
+    for (number, case) in cases.into_iter().enumerate() {
         summary.generated_checked += 1;
         let name = session.name(&format!("generated descriptor {number} (seed {seed})"));
         let created = round_trip_generated(session, &name, &case).await;

@@ -361,11 +361,11 @@ async fn list(
         );
         return Ok(());
     }
-    let body = exchange.json().unwrap_or(Value::Null);
+    let body = exchange.json_ref().unwrap_or(&Value::Null);
     let leaked: Vec<&String> = fixture
         .private
         .iter()
-        .filter(|value| !exchange.request.url.contains(value.as_str()) && contains(&body, value))
+        .filter(|value| !exchange.request.url.contains(value.as_str()) && contains(body, value))
         .collect();
     s.expect_as(
         KIND,
@@ -396,7 +396,7 @@ async fn list(
             || format!("{named:?}"),
         );
     }
-    if let Some(count) = crate::scenarios::count_of(&body)
+    if let Some(count) = crate::scenarios::count_of(body)
         && let Some(list_op) = op.id.strip_suffix("Count").and_then(|id| catalog.get(id))
         && let Some(list_call) = fixture.call(list_op, examples)
     {
@@ -424,7 +424,7 @@ async fn list(
     if op.id == "getPeopleTasks"
         && let Some(shared) = &fixture.shared_task
     {
-        let ids = crate::scenarios::ids_of(crate::scenarios::items(&body), "id");
+        let ids = crate::scenarios::ids_of(crate::scenarios::items(body), "id");
         s.expect_as(
             KIND,
             &op.id,

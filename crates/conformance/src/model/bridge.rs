@@ -1,23 +1,30 @@
-//! Sends the model's requests from a synchronous thread through the run's
-//! asynchronous session.
+//! Runs the model's cases, asked for from a synchronous thread, through the
+//! run's asynchronous session.
 //!
 //! proptest's runner is synchronous: it calls the test once per case and
 //! again and again while it shrinks a failure. The requests must still go
 //! through the run's one [`Session`] (its transport counts them against the
 //! budget, applies the guards and keeps the token), and that session lives
 //! on the async side, borrowed by the run. So the runner runs inside
-//! [`tokio::task::spawn_blocking`], and each request travels to the async
-//! side over a channel; the async side sends it with the session and hands
-//! the exchange back. Nothing needs `'static` access to the session, the
+//! [`tokio::task::spawn_blocking`], and each case it wants run travels to
+//! the async side over a channel; the async side runs the whole case with a
+//! [`Driver`] on the session (every step, every read that checks it, the
+//! teardown) and hands back what it found. Handing work from thread to
+//! thread costs more than many a request, so it happens once per case, not
+//! once per request. Nothing needs `'static` access to the session, the
 //! embedded server keeps being driven by the runtime while the runner
 //! blocks, and if the run is dropped (Ctrl-C) the channel closes and the
-//! runner stops at its next request.
+//! runner stops at its next case.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::cleanup::Kind;
+use crate::model::driver::{CaseError, Check, Driver, StepTrace};
+use crate::model::state::Step;
 use crate::session::Session;
-use crate::transport::{Call, Exchange, TransportError};
+use crate::transport::TransportError;
 
 /// Why the model cannot go on at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,108 +41,98 @@ pub enum Stop {
     Closed,
 }
 
-enum Request {
-    Send {
-        call: Call,
-        checked: bool,
-        reply: oneshot::Sender<Result<Exchange, TransportError>>,
-    },
-    Ledger {
-        kind: Kind,
-        id: String,
-        created: bool,
-    },
+/// Why a call the model sent produced no exchange, as the model sees it.
+pub fn stop_of(error: TransportError) -> Stop {
+    match error {
+        error @ (TransportError::Budget { .. } | TransportError::FailureStreak { .. }) => {
+            Stop::Budget(error.to_string())
+        }
+        TransportError::ReadOnly { .. } => Stop::ReadOnly,
+        error @ (TransportError::Network { .. } | TransportError::BodyTooLarge { .. }) => {
+            Stop::Network(error.to_string())
+        }
+        error @ TransportError::NotInSpec { .. } => Stop::NotInSpec(error.to_string()),
+    }
+}
+
+/// What running one case found.
+#[derive(Debug)]
+pub struct CaseRun {
+    /// Whether every check held, or the first mismatch, or why it stopped.
+    pub outcome: Result<(), CaseError>,
+    /// The checks that held, in order.
+    pub checks: Vec<Check>,
+    /// The steps executed and the requests that carried them out.
+    pub trace: Vec<StepTrace>,
+}
+
+/// One case for the async side to run.
+struct Order {
+    case: String,
+    email: String,
+    checked: bool,
+    steps: Vec<Step>,
+    seen: Option<Arc<AtomicUsize>>,
+    reply: oneshot::Sender<CaseRun>,
 }
 
 /// The synchronous side's handle on the session.
 #[derive(Debug, Clone)]
 pub struct Http {
-    requests: mpsc::Sender<Request>,
-}
-
-impl std::fmt::Debug for Request {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Request::Send { call, .. } => write!(f, "Send({})", call.operation()),
-            Request::Ledger { kind, .. } => write!(f, "Ledger({kind})"),
-        }
-    }
+    orders: mpsc::Sender<Order>,
 }
 
 impl Http {
-    /// Sends `call` and waits for its exchange. A `checked` exchange is also
-    /// checked against the spec and counted in the report; shrinking sends
-    /// its repeats unchecked so that one fault is not reported a hundred
-    /// times.
-    pub fn send(&self, call: Call, checked: bool) -> Result<Exchange, Stop> {
+    /// Runs `steps` as the case tagged `case`, acting as the user `email`,
+    /// and waits for what it found; `seen`, when given, counts the steps
+    /// run. A `checked` case's exchanges are also checked against the spec
+    /// and counted in the report; shrinking runs its repeats unchecked so
+    /// that one fault is not reported a hundred times.
+    pub fn run_case(
+        &self,
+        case: String,
+        email: String,
+        checked: bool,
+        steps: Vec<Step>,
+        seen: Option<Arc<AtomicUsize>>,
+    ) -> CaseRun {
+        let closed = || CaseRun {
+            outcome: Err(CaseError::Stop(Stop::Closed)),
+            checks: Vec::new(),
+            trace: Vec::new(),
+        };
         let (reply, answer) = oneshot::channel();
-        self.requests
-            .blocking_send(Request::Send {
-                call,
-                checked,
-                reply,
-            })
-            .map_err(|_| Stop::Closed)?;
-        match answer.blocking_recv().map_err(|_| Stop::Closed)? {
-            Ok(exchange) => Ok(exchange),
-            Err(error @ (TransportError::Budget { .. } | TransportError::FailureStreak { .. })) => {
-                Err(Stop::Budget(error.to_string()))
-            }
-            Err(TransportError::ReadOnly { .. }) => Err(Stop::ReadOnly),
-            Err(error @ (TransportError::Network { .. } | TransportError::BodyTooLarge { .. })) => {
-                Err(Stop::Network(error.to_string()))
-            }
-            Err(error @ TransportError::NotInSpec { .. }) => {
-                Err(Stop::NotInSpec(error.to_string()))
-            }
+        let order = Order {
+            case,
+            email,
+            checked,
+            steps,
+            seen,
+            reply,
+        };
+        if self.orders.blocking_send(order).is_err() {
+            return closed();
         }
-    }
-
-    /// Tells the session's ledger that an object was created, so that
-    /// cleanup removes it whatever happens to the model.
-    pub fn created(&self, kind: Kind, id: &str) {
-        self.ledger(kind, id, true);
-    }
-
-    /// Tells the session's ledger that an object is gone.
-    pub fn deleted(&self, kind: Kind, id: &str) {
-        self.ledger(kind, id, false);
-    }
-
-    fn ledger(&self, kind: Kind, id: &str, created: bool) {
-        // A closed channel means the run is gone, and its ledger with it.
-        let _ = self.requests.blocking_send(Request::Ledger {
-            kind,
-            id: id.to_string(),
-            created,
-        });
+        answer.blocking_recv().unwrap_or_else(|_| closed())
     }
 }
 
-/// Runs `work` on a blocking thread, serving its requests with `session`
-/// until it returns.
+/// Runs `work` on a blocking thread, running the cases it asks for with
+/// `session` until it returns.
 pub async fn serve<T: Send + 'static>(
     session: &mut Session,
     work: impl FnOnce(Http) -> T + Send + 'static,
 ) -> T {
-    let (requests, mut incoming) = mpsc::channel(1);
-    let worker = tokio::task::spawn_blocking(move || work(Http { requests }));
-    while let Some(request) = incoming.recv().await {
-        match request {
-            Request::Send {
-                call,
-                checked,
-                reply,
-            } => {
-                let outcome = session.transport.send(call).await;
-                if let (true, Ok(exchange)) = (checked, &outcome) {
-                    session.check(exchange);
-                }
-                let _ = reply.send(outcome);
-            }
-            Request::Ledger { kind, id, created } if created => session.created(kind, &id),
-            Request::Ledger { kind, id, .. } => session.deleted(kind, &id),
-        }
+    let (orders, mut incoming) = mpsc::channel(1);
+    let worker = tokio::task::spawn_blocking(move || work(Http { orders }));
+    while let Some(order) = incoming.recv().await {
+        let mut driver = Driver::new(session, order.case, order.email, order.checked);
+        let outcome = driver.run_case(&order.steps, order.seen.as_deref()).await;
+        let _ = order.reply.send(CaseRun {
+            outcome,
+            checks: driver.checks,
+            trace: driver.trace,
+        });
     }
     match worker.await {
         Ok(value) => value,

@@ -25,9 +25,10 @@ use serde_json::{Map, Value, json};
 
 use crate::cleanup::Kind;
 use crate::compare;
-use crate::model::bridge::{Http, Stop};
+use crate::model::bridge::{self, Stop};
 use crate::model::state::{Area, FieldsUpdate, Handle, Model, Step};
 use crate::scenarios::{count_of, describe_count, items};
+use crate::session::Session;
 use crate::session::StatusRule;
 use crate::transport::{Call, Exchange};
 
@@ -115,8 +116,8 @@ struct Expected {
 }
 
 /// Runs cases against the server.
-pub struct Driver<'h> {
-    http: &'h Http,
+pub struct Driver<'s> {
+    session: &'s mut Session,
     checked: bool,
     case: String,
     email: String,
@@ -131,12 +132,12 @@ pub struct Driver<'h> {
     pub trace: Vec<StepTrace>,
 }
 
-impl<'h> Driver<'h> {
+impl<'s> Driver<'s> {
     /// A driver for one case, tagged `case`, acting as the user `email`.
     /// `checked` exchanges go through the spec checks of the report.
-    pub fn new(http: &'h Http, case: String, email: String, checked: bool) -> Self {
+    pub fn new(session: &'s mut Session, case: String, email: String, checked: bool) -> Self {
         Self {
-            http,
+            session,
             checked,
             case,
             email,
@@ -152,7 +153,7 @@ impl<'h> Driver<'h> {
 
     /// Runs `steps` from an empty model, stopping at the first mismatch, and
     /// deletes what the case created whatever happened.
-    pub fn run_case(&mut self, steps: &[Step], seen: Option<&AtomicUsize>) -> Checked<()> {
+    pub async fn run_case(&mut self, steps: &[Step], seen: Option<&AtomicUsize>) -> Checked<()> {
         let mut model = Model::default();
         let mut outcome = Ok(());
         for (index, step) in steps.iter().enumerate() {
@@ -161,25 +162,25 @@ impl<'h> Driver<'h> {
             }
             let before = model.clone();
             model = before.clone().apply(step);
-            if let Err(error) = self.step(index, step, &before, &model) {
+            if let Err(error) = self.step(index, step, &before, &model).await {
                 outcome = Err(error);
                 break;
             }
         }
-        self.teardown(&model);
+        self.teardown(&model).await;
         outcome
     }
 
     /// Runs every step of `steps`, going on after mismatches, and says for
     /// each whether all its checks held.
-    pub fn run_each(&mut self, steps: &[Step]) -> Result<Vec<Option<Mismatch>>, Stop> {
+    pub async fn run_each(&mut self, steps: &[Step]) -> Result<Vec<Option<Mismatch>>, Stop> {
         let mut model = Model::default();
         let mut verdicts = Vec::new();
         let mut stopped = None;
         for (index, step) in steps.iter().enumerate() {
             let before = model.clone();
             model = before.clone().apply(step);
-            match self.step(index, step, &before, &model) {
+            match self.step(index, step, &before, &model).await {
                 Ok(()) => verdicts.push(None),
                 Err(CaseError::Mismatch(mismatch)) => {
                     // Later steps are judged on their own, against what the
@@ -193,19 +194,28 @@ impl<'h> Driver<'h> {
                 }
             }
         }
-        self.teardown(&model);
+        self.teardown(&model).await;
         match stopped {
             Some(stop) => Err(stop),
             None => Ok(verdicts),
         }
     }
 
-    fn send(&mut self, call: Call) -> Checked<Exchange> {
-        Ok(self.http.send(call, self.checked)?)
+    async fn send(&mut self, call: Call) -> Checked<Exchange> {
+        let exchange = self
+            .session
+            .transport
+            .send(call)
+            .await
+            .map_err(bridge::stop_of)?;
+        if self.checked {
+            self.session.check(&exchange);
+        }
+        Ok(exchange)
     }
 
-    fn send_step(&mut self, call: Call) -> Checked<Exchange> {
-        let exchange = self.send(call)?;
+    async fn send_step(&mut self, call: Call) -> Checked<Exchange> {
+        let exchange = self.send(call).await?;
         if let Some(trace) = self.trace.last_mut() {
             trace.exchanges.push(exchange.clone());
         }
@@ -271,7 +281,13 @@ impl<'h> Driver<'h> {
         format!("{}-approver@example.com", self.case.replace(' ', "-"))
     }
 
-    fn step(&mut self, index: usize, step: &Step, before: &Model, after: &Model) -> Checked<()> {
+    async fn step(
+        &mut self,
+        index: usize,
+        step: &Step,
+        before: &Model,
+        after: &Model,
+    ) -> Checked<()> {
         self.current = index;
         self.trace.push(StepTrace {
             description: step.describe(),
@@ -280,12 +296,12 @@ impl<'h> Driver<'h> {
         self.areas.insert(step.area());
         let rule = before.answer(step);
         let operation = step.operation();
-        let exchange = self.send_step(self.call_for(step, before))?;
+        let exchange = self.send_step(self.call_for(step, before)).await?;
         self.check_status(operation, STEP_ANSWER, &exchange, rule)?;
         if exchange.is_success() {
             self.check_answer(step, before, after, &exchange)?;
         }
-        self.observe(step, before, after)
+        self.observe(step, before, after).await
     }
 
     fn call_for(&self, step: &Step, before: &Model) -> Call {
@@ -463,13 +479,7 @@ impl<'h> Driver<'h> {
     /// fields it does not name).
     fn fields_differ(expected: &Value, actual: Option<&Value>) -> Option<(String, String)> {
         let actual = actual?;
-        let echoed: Map<String, Value> = expected
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter_map(|(key, _)| actual.get(key).map(|v| (key.clone(), v.clone())))
-            .collect();
-        compare::first_difference(expected, Some(&Value::Object(echoed)))
+        compare::first_difference_in_fields(expected, actual)
             .map(|d| (d.expected_text(), d.actual_text()))
     }
 
@@ -480,8 +490,7 @@ impl<'h> Driver<'h> {
         exchange: &Exchange,
         expected: &Value,
     ) -> Checked<()> {
-        let body = exchange.json();
-        let mismatch = match &body {
+        let mismatch = match exchange.json_ref() {
             None => Some((
                 "a JSON body".to_string(),
                 "a body that is not JSON".to_string(),
@@ -508,7 +517,7 @@ impl<'h> Driver<'h> {
                 .then(|| (format!("a new id at `{pointer}`"), "none".to_string())),
         )?;
         let id = id.expect("checked above");
-        self.http.created(kind, &id);
+        self.session.created(kind, &id);
         if let Some(existing) = self.ids.iter().find(|(_, known)| **known == id) {
             let existing = *existing.0;
             self.check(
@@ -547,7 +556,7 @@ impl<'h> Driver<'h> {
                 self.expect_fields(op, STEP_ANSWER, exchange, &expected)
             }
             Step::DeleteFlow { flow } => {
-                self.http.deleted(Kind::Flow, &self.id(*flow));
+                self.session.deleted(Kind::Flow, &self.id(*flow));
                 let expected = json!({"flowId": self.id(*flow)});
                 self.expect_fields(op, STEP_ANSWER, exchange, &expected)
             }
@@ -569,7 +578,7 @@ impl<'h> Driver<'h> {
                 self.expect_fields(op, STEP_ANSWER, exchange, &expected)
             }
             Step::DeleteStore { store } => {
-                self.http.deleted(Kind::Store, &self.id(*store));
+                self.session.deleted(Kind::Store, &self.id(*store));
                 Ok(())
             }
             Step::SetRecord { key, value, .. } => self.expect_fields(
@@ -606,7 +615,7 @@ impl<'h> Driver<'h> {
                 )
             }
             Step::DeleteAccount { account } => {
-                self.http.deleted(Kind::Account, &self.id(*account));
+                self.session.deleted(Kind::Account, &self.id(*account));
                 let expected = json!({"accountId": self.id(*account)});
                 self.expect_fields(op, STEP_ANSWER, exchange, &expected)
             }
@@ -646,7 +655,7 @@ impl<'h> Driver<'h> {
                 self.expect_fields(op, STEP_ANSWER, exchange, &expected)
             }
             Step::DeleteChart { chart } => {
-                self.http.deleted(Kind::Chart, &self.id(*chart));
+                self.session.deleted(Kind::Chart, &self.id(*chart));
                 Ok(())
             }
             Step::DeleteRecord { .. } | Step::RenameAccount { .. } => Ok(()),
@@ -712,16 +721,16 @@ impl<'h> Driver<'h> {
     }
 
     /// Reads a list answer into objects keyed by `id_field`.
-    fn listing(
+    async fn listing(
         &mut self,
         call: Call,
         id_field: &str,
     ) -> Checked<(Exchange, BTreeMap<String, Value>)> {
         let operation = call.operation().to_string();
-        let exchange = self.send(call)?;
+        let exchange = self.send(call).await?;
         self.check_status(&operation, READ_YOUR_WRITES, &exchange, StatusRule::Success)?;
-        let body = exchange.json().unwrap_or(Value::Null);
-        let listed = items(&body)
+        let body = exchange.json_ref().unwrap_or(&Value::Null);
+        let listed = items(body)
             .iter()
             .filter_map(|item| {
                 let id = item.get(id_field).and_then(Value::as_str)?;
@@ -792,7 +801,7 @@ impl<'h> Driver<'h> {
         Ok(())
     }
 
-    fn observe(&mut self, step: &Step, before: &Model, after: &Model) -> Checked<()> {
+    async fn observe(&mut self, step: &Step, before: &Model, after: &Model) -> Checked<()> {
         let acted_on: BTreeSet<Handle> = step
             .creates()
             .into_iter()
@@ -801,18 +810,21 @@ impl<'h> Driver<'h> {
             .collect();
         for area in self.areas.clone() {
             match area {
-                Area::Flow => self.observe_flows(step, before, after, &acted_on)?,
-                Area::Store => self.observe_stores(step, before, after, &acted_on)?,
-                Area::Account => self.observe_accounts(step, before, after, &acted_on)?,
-                Area::Task => self.observe_tasks(step, before, after, &acted_on)?,
-                Area::Chart => self.observe_charts(step, before, after, &acted_on)?,
+                Area::Flow => self.observe_flows(step, before, after, &acted_on).await?,
+                Area::Store => self.observe_stores(step, before, after, &acted_on).await?,
+                Area::Account => {
+                    self.observe_accounts(step, before, after, &acted_on)
+                        .await?
+                }
+                Area::Task => self.observe_tasks(step, before, after, &acted_on).await?,
+                Area::Chart => self.observe_charts(step, before, after, &acted_on).await?,
             }
         }
-        self.observe_target(step, before, after)?;
+        self.observe_target(step, before, after).await?;
         if let Step::SendMessage { flow, .. } = step
             && before.answer(step).accepts(202)
         {
-            self.observe_logs(*flow, after)?;
+            self.observe_logs(*flow, after).await?;
         }
         Ok(())
     }
@@ -830,7 +842,7 @@ impl<'h> Driver<'h> {
             .collect()
     }
 
-    fn observe_flows(
+    async fn observe_flows(
         &mut self,
         step: &Step,
         before: &Model,
@@ -838,8 +850,9 @@ impl<'h> Driver<'h> {
         acted_on: &BTreeSet<Handle>,
     ) -> Checked<()> {
         let filter = format!("customFields.amxcCase:{}", self.case);
-        let (exchange, listed) =
-            self.listing(Call::new("getFlows").query("filter", &filter), "flowId")?;
+        let (exchange, listed) = self
+            .listing(Call::new("getFlows").query("filter", &filter), "flowId")
+            .await?;
         let expected = after
             .flows
             .keys()
@@ -859,8 +872,10 @@ impl<'h> Driver<'h> {
             true,
         )?;
 
-        let exchange = self.send(Call::new("getFlowsCount").query("filter", &filter))?;
-        let counted = exchange.json().as_ref().and_then(count_of);
+        let exchange = self
+            .send(Call::new("getFlowsCount").query("filter", &filter))
+            .await?;
+        let counted = exchange.json_ref().and_then(count_of);
         let changed = before.flows.len() != after.flows.len();
         let mismatch = (counted != Some(after.flows.len() as u64)).then(|| {
             (
@@ -876,14 +891,14 @@ impl<'h> Driver<'h> {
         )
     }
 
-    fn observe_stores(
+    async fn observe_stores(
         &mut self,
         step: &Step,
         before: &Model,
         after: &Model,
         acted_on: &BTreeSet<Handle>,
     ) -> Checked<()> {
-        let (exchange, listed) = self.listing(Call::new("getStores"), "storeId")?;
+        let (exchange, listed) = self.listing(Call::new("getStores"), "storeId").await?;
         let expected = after
             .stores
             .keys()
@@ -910,10 +925,12 @@ impl<'h> Driver<'h> {
             } else {
                 BTreeSet::new()
             };
-            let (exchange, listed) = self.listing(
-                Call::new("getStoreRecords").query("storeId", &store_id),
-                "key",
-            )?;
+            let (exchange, listed) = self
+                .listing(
+                    Call::new("getStoreRecords").query("storeId", &store_id),
+                    "key",
+                )
+                .await?;
             let previous = before.stores.get(handle);
             let expected = store
                 .records
@@ -946,9 +963,10 @@ impl<'h> Driver<'h> {
                 true,
             )?;
             if acted_on.contains(handle) {
-                let exchange =
-                    self.send(Call::new("getStoreRecordsCount").query("storeId", &store_id))?;
-                let counted = exchange.json().as_ref().and_then(count_of);
+                let exchange = self
+                    .send(Call::new("getStoreRecordsCount").query("storeId", &store_id))
+                    .await?;
+                let counted = exchange.json_ref().and_then(count_of);
                 let mismatch = (counted != Some(store.records.len() as u64)).then(|| {
                     (
                         format!("count {}", store.records.len()),
@@ -966,14 +984,14 @@ impl<'h> Driver<'h> {
         Ok(())
     }
 
-    fn observe_accounts(
+    async fn observe_accounts(
         &mut self,
         step: &Step,
         before: &Model,
         after: &Model,
         acted_on: &BTreeSet<Handle>,
     ) -> Checked<()> {
-        let (exchange, listed) = self.listing(Call::new("getAccounts"), "accountId")?;
+        let (exchange, listed) = self.listing(Call::new("getAccounts"), "accountId").await?;
         let expected = after
             .accounts
             .keys()
@@ -998,7 +1016,7 @@ impl<'h> Driver<'h> {
         regex::escape(&self.case)
     }
 
-    fn observe_tasks(
+    async fn observe_tasks(
         &mut self,
         step: &Step,
         before: &Model,
@@ -1006,8 +1024,9 @@ impl<'h> Driver<'h> {
         acted_on: &BTreeSet<Handle>,
     ) -> Checked<()> {
         let pattern = self.task_pattern();
-        let (exchange, listed) =
-            self.listing(Call::new("getPeopleTasks").query("pattern", &pattern), "id")?;
+        let (exchange, listed) = self
+            .listing(Call::new("getPeopleTasks").query("pattern", &pattern), "id")
+            .await?;
         let leaked = listed.values().any(|task| {
             task.get("approverSecret").is_some() || task.get("requesterSecret").is_some()
         });
@@ -1040,9 +1059,10 @@ impl<'h> Driver<'h> {
             true,
         )?;
         if step.area() == Area::Task {
-            let exchange =
-                self.send(Call::new("getPeopleTasksCount").query("pattern", &pattern))?;
-            let counted = exchange.json().as_ref().and_then(count_of);
+            let exchange = self
+                .send(Call::new("getPeopleTasksCount").query("pattern", &pattern))
+                .await?;
+            let counted = exchange.json_ref().and_then(count_of);
             let mismatch = (counted != Some(after.tasks.len() as u64)).then(|| {
                 (
                     format!("count {}", after.tasks.len()),
@@ -1059,17 +1079,19 @@ impl<'h> Driver<'h> {
         Ok(())
     }
 
-    fn observe_charts(
+    async fn observe_charts(
         &mut self,
         step: &Step,
         before: &Model,
         after: &Model,
         acted_on: &BTreeSet<Handle>,
     ) -> Checked<()> {
-        let (exchange, listed) = self.listing(
-            Call::new("getCharts").query("pattern", &self.case),
-            "chartId",
-        )?;
+        let (exchange, listed) = self
+            .listing(
+                Call::new("getCharts").query("pattern", &self.case),
+                "chartId",
+            )
+            .await?;
         let expected = after
             .charts
             .keys()
@@ -1091,7 +1113,7 @@ impl<'h> Driver<'h> {
     }
 
     /// Reads the object the step created or acted on by itself.
-    fn observe_target(&mut self, step: &Step, before: &Model, after: &Model) -> Checked<()> {
+    async fn observe_target(&mut self, step: &Step, before: &Model, after: &Model) -> Checked<()> {
         let Some((area, handle)) = step.creates().or_else(|| step.target()) else {
             return Ok(());
         };
@@ -1108,7 +1130,7 @@ impl<'h> Driver<'h> {
                     .then(|| self.predict_flow(handle, after)),
             ),
             Area::Store => {
-                self.observe_records(step, handle, before, after)?;
+                self.observe_records(step, handle, before, after).await?;
                 (
                     Call::new("getStore").path("storeId", &id),
                     after
@@ -1132,19 +1154,19 @@ impl<'h> Driver<'h> {
             Area::Account => return Ok(()),
         };
         let operation = call.operation().to_string();
-        let exchange = self.send(call)?;
+        let exchange = self.send(call).await?;
         match prediction {
             Some(prediction) => {
                 self.check_status(&operation, READ_YOUR_WRITES, &exchange, StatusRule::Success)?;
-                let body = exchange.json();
+                let body = exchange.json_ref();
                 let mut prediction = prediction;
                 // `isApprover` is optional; only a wrong one is wrong.
-                if body.as_ref().is_some_and(|b| b.get("isApprover").is_none())
+                if body.is_some_and(|b| b.get("isApprover").is_none())
                     && let Some(fields) = prediction.as_object_mut()
                 {
                     fields.remove("isApprover");
                 }
-                let mismatch = Self::fields_differ(&prediction, body.as_ref());
+                let mismatch = Self::fields_differ(&prediction, body);
                 self.check(&operation, READ_YOUR_WRITES, Some(&exchange), mismatch)
             }
             None => self.check_status(
@@ -1156,7 +1178,7 @@ impl<'h> Driver<'h> {
         }
     }
 
-    fn observe_records(
+    async fn observe_records(
         &mut self,
         step: &Step,
         handle: Handle,
@@ -1169,11 +1191,13 @@ impl<'h> Driver<'h> {
         let store_id = self.id(handle);
         let keys: BTreeSet<&str> = step.record_keys().into_iter().collect();
         for key in keys {
-            let exchange = self.send(
-                Call::new("getStoreItem")
-                    .path("storeId", &store_id)
-                    .path("key", key),
-            )?;
+            let exchange = self
+                .send(
+                    Call::new("getStoreItem")
+                        .path("storeId", &store_id)
+                        .path("key", key),
+                )
+                .await?;
             match store.records.get(key) {
                 Some(value) => {
                     self.check_status(
@@ -1182,13 +1206,13 @@ impl<'h> Driver<'h> {
                         &exchange,
                         StatusRule::Success,
                     )?;
-                    let body = exchange.json();
+                    let body = exchange.json_ref();
                     let mut expected = json!({"key": key, "value": value});
                     // `storeId` is optional; when given it must be this store's.
-                    if body.as_ref().is_some_and(|b| b.get("storeId").is_some()) {
+                    if body.is_some_and(|b| b.get("storeId").is_some()) {
                         expected["storeId"] = json!(store_id);
                     }
-                    let mismatch = Self::fields_differ(&expected, body.as_ref());
+                    let mismatch = Self::fields_differ(&expected, body);
                     self.check("getStoreItem", READ_YOUR_WRITES, Some(&exchange), mismatch)?;
                 }
                 None => {
@@ -1209,7 +1233,7 @@ impl<'h> Driver<'h> {
         Ok(())
     }
 
-    fn observe_logs(&mut self, flow: Handle, after: &Model) -> Checked<()> {
+    async fn observe_logs(&mut self, flow: Handle, after: &Model) -> Checked<()> {
         let Some(model_flow) = after.flows.get(&flow) else {
             return Ok(());
         };
@@ -1219,13 +1243,15 @@ impl<'h> Driver<'h> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let exchange = self.send(
-                Call::new("getLogs")
-                    .query("query", format!("+flowId:{flow_id}"))
-                    .query("size", 100),
-            )?;
+            let exchange = self
+                .send(
+                    Call::new("getLogs")
+                        .query("query", format!("+flowId:{flow_id}"))
+                        .query("size", 100),
+                )
+                .await?;
             self.check_status("getLogs", READ_YOUR_WRITES, &exchange, StatusRule::Success)?;
-            let body = exchange.json().unwrap_or(Value::Null);
+            let body = exchange.json_ref().unwrap_or(&Value::Null);
             let hits = items(body.get("hits").unwrap_or(&Value::Null))
                 .iter()
                 .filter(|hit| {
@@ -1244,13 +1270,13 @@ impl<'h> Driver<'h> {
                 });
                 return self.check("getLogs", READ_YOUR_WRITES, Some(&exchange), mismatch);
             }
-            std::thread::sleep(std::time::Duration::from_millis(100 * u64::from(attempt)));
+            tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(attempt))).await;
         }
     }
 
     /// Deletes what the case left alive. Failures here are cleanup's to
     /// report: the ledger still holds every object.
-    fn teardown(&mut self, model: &Model) {
+    async fn teardown(&mut self, model: &Model) {
         let live: Vec<(Kind, &str, &str, Handle)> = model
             .flows
             .keys()
@@ -1278,12 +1304,9 @@ impl<'h> Driver<'h> {
             let Some(id) = self.ids.get(&handle).cloned() else {
                 continue;
             };
-            match self
-                .http
-                .send(Call::new(operation).path(parameter, &id), self.checked)
-            {
+            match self.send(Call::new(operation).path(parameter, &id)).await {
                 Ok(exchange) if exchange.is_success() || exchange.status() == 404 => {
-                    self.http.deleted(kind, &id);
+                    self.session.deleted(kind, &id);
                 }
                 Ok(_) => {}
                 Err(_) => return,

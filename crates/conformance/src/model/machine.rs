@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::model::state::{Area, FieldsUpdate, Handle, Model, Step, TaskStatus, WEBHOOK_TYPE};
 use crate::model::text;
+use crate::pattern::pattern;
 
 /// The services accounts are created for.
 pub const SERVICES: &[&str] = &["appmixer:slack", "appmixer:jira", "appmixer:utils:ftp"];
@@ -189,7 +190,7 @@ impl ReferenceStateMachine for Machine {
             ));
             choices.push((
                 2,
-                (select(live.clone()), "[A-Za-z]{0,4}( ✂ )?")
+                (select(live.clone()), pattern!("[A-Za-z]{0,4}( ✂ )?"))
                     .prop_map(move |(source, prefix)| Step::CloneFlow {
                         source,
                         clone: next,

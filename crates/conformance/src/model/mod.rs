@@ -6,7 +6,7 @@
 //! that generates sequences, [`driver`] sends each step to the server and
 //! compares what it shows with the model after every step, [`runner`]
 //! drives proptest's runner and shrinks a failure to a minimal sequence, and
-//! [`bridge`] lets that synchronous runner send its requests through the
+//! [`bridge`] lets that synchronous runner have its cases run through the
 //! run's asynchronous session. [`oracle`] holds the query semantics
 //! (`pattern`, `filter`, `sort`, `projection`) that the properties compare
 //! servers with, and [`text`] the hard strings both send.
@@ -76,15 +76,9 @@ pub async fn run(session: &mut Session, phase: &Phase) -> Step<()> {
     );
 
     for check in &verdict.checks {
-        session.results.record(
-            Outcome {
-                operation: check.operation.clone(),
-                kind: CheckKind::Semantics,
-                expectation: check.expectation.to_string(),
-                mismatch: None,
-            },
-            None,
-        );
+        session
+            .results
+            .record_pass(&check.operation, CheckKind::Semantics);
     }
 
     if let Some(counterexample) = &verdict.counterexample {

@@ -40,13 +40,32 @@ pub fn record_matches(key: &str, value: &Value, pattern: &str) -> bool {
     contains_ci(key, pattern) || contains_ci(&value_text, pattern)
 }
 
-/// Whether `title` matches the people-task `pattern`, a case-insensitive
-/// regular expression; an invalid one matches nothing.
+/// A people-task `pattern`: a case-insensitive regular expression on the
+/// title, compiled once for all the titles it is held against; an invalid
+/// one matches nothing.
+#[derive(Debug, Clone)]
+pub struct TitlePattern(Option<regex::Regex>);
+
+impl TitlePattern {
+    /// The compiled `pattern`.
+    pub fn new(pattern: &str) -> Self {
+        Self(
+            regex::RegexBuilder::new(pattern)
+                .case_insensitive(true)
+                .build()
+                .ok(),
+        )
+    }
+
+    /// Whether `title` matches.
+    pub fn matches(&self, title: &str) -> bool {
+        self.0.as_ref().is_some_and(|re| re.is_match(title))
+    }
+}
+
+/// Whether `title` matches the people-task `pattern` (see [`TitlePattern`]).
 pub fn title_matches(title: &str, pattern: &str) -> bool {
-    regex::RegexBuilder::new(pattern)
-        .case_insensitive(true)
-        .build()
-        .is_ok_and(|re| re.is_match(title))
+    TitlePattern::new(pattern).matches(title)
 }
 
 /// The value at a dotted `path` of `object`.

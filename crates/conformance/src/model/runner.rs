@@ -16,7 +16,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, Test
 use proptest_state_machine::ReferenceStateMachine;
 
 use crate::model::bridge::{Http, Stop};
-use crate::model::driver::{CaseError, Check, Driver, Mismatch, StepTrace};
+use crate::model::driver::{CaseError, Check, Mismatch, StepTrace};
 use crate::model::machine::Machine;
 use crate::model::state::Step;
 use crate::redact;
@@ -128,19 +128,20 @@ pub fn run(http: &Http, plan: &Plan) -> Verdict {
             p.executions += 1;
             (p.fault.is_some(), p.executions)
         };
-        let mut driver = Driver::new(
-            http,
+        let length = steps.len();
+        let run = http.run_case(
             case_tag(&plan.tag, number),
             plan.email.clone(),
             !shrinking,
+            steps,
+            seen,
         );
-        let outcome = driver.run_case(&steps, seen.as_deref());
         let mut p = progress.borrow_mut();
-        match outcome {
+        match run.outcome {
             Ok(()) => {
                 if !shrinking {
                     p.cases_run += 1;
-                    p.checks.append(&mut driver.checks);
+                    p.checks.extend(run.checks);
                 }
                 Ok(())
             }
@@ -154,14 +155,14 @@ pub fn run(http: &Http, plan: &Plan) -> Verdict {
                     None => {
                         p.cases_run += 1;
                         p.fault = Some(key);
-                        p.original_length = steps.len();
+                        p.original_length = length;
                     }
                     // Another fault is not a smaller case of this one.
                     Some(fault) if *fault != key => return Ok(()),
                     Some(_) => {}
                 }
                 let reason = format!("{}: {}", mismatch.expectation, mismatch.actual);
-                p.last = Some((*mismatch, std::mem::take(&mut driver.trace)));
+                p.last = Some((*mismatch, run.trace));
                 Err(TestCaseError::fail(reason))
             }
         }
@@ -196,17 +197,22 @@ fn confirm(
     checks: &mut Vec<Check>,
 ) -> Option<Counterexample> {
     let number = progress.executions + 1;
-    let mut driver = Driver::new(http, case_tag(&plan.tag, number), plan.email.clone(), true);
-    let outcome = driver.run_case(&steps, None);
+    let run = http.run_case(
+        case_tag(&plan.tag, number),
+        plan.email.clone(),
+        true,
+        steps.clone(),
+        None,
+    );
     let original_length = progress.original_length;
-    match outcome {
+    match run.outcome {
         Err(CaseError::Mismatch(mismatch)) => {
-            checks.append(&mut driver.checks);
+            checks.extend(run.checks);
             Some(Counterexample {
                 steps,
                 original_length,
                 mismatch: *mismatch,
-                trace: driver.trace,
+                trace: run.trace,
                 reproduced: true,
             })
         }

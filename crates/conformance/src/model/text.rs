@@ -11,6 +11,8 @@
 
 use proptest::prelude::*;
 
+use crate::pattern::pattern;
+
 /// Pieces that each stress one way of mangling text.
 const PIECES: &[&str] = &[
     "alpha",
@@ -42,8 +44,8 @@ const SPACES: &[&str] = &[" ", "  ", "\u{a0}", "\u{3000}"];
 fn piece() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => proptest::sample::select(PIECES).prop_map(str::to_string),
-        2 => "[a-z]{1,6}",
-        1 => "[A-Z][a-z]{0,4}",
+        2 => pattern!("[a-z]{1,6}"),
+        1 => pattern!("[A-Z][a-z]{0,4}"),
     ]
 }
 

@@ -273,11 +273,10 @@ pub(crate) async fn delete(s: &mut Session, kind: Kind, id: &str) -> Step<()> {
 /// A list answer's items, or `None` when it was not a 2xx JSON array.
 pub(crate) async fn list(s: &mut Session, call: Call) -> Step<Option<(Exchange, Vec<Value>)>> {
     let exchange = s.call(call).await?;
-    let body = exchange.json();
-    if !exchange.is_success() || !body.as_ref().is_some_and(Value::is_array) {
-        return Ok(None);
-    }
-    let listed = items(body.as_ref().expect("checked above")).to_vec();
+    let listed = match exchange.json_ref() {
+        Some(body) if exchange.is_success() && body.is_array() => items(body).to_vec(),
+        _ => return Ok(None),
+    };
     Ok(Some((exchange, listed)))
 }
 
@@ -306,9 +305,8 @@ pub(crate) async fn count(s: &mut Session, call: Call) -> Step<Option<(Exchange,
     let exchange = s.call(call).await?;
     let counted = exchange
         .is_success()
-        .then(|| exchange.json())
+        .then(|| exchange.json_ref())
         .flatten()
-        .as_ref()
         .and_then(count_of);
     Ok(counted.map(|counted| (exchange, counted)))
 }

@@ -81,10 +81,10 @@ async fn partition_logs(s: &mut Session, flow_id: &str) -> Step<()> {
         )
     };
     let exchange = s.call(with(Call::new("getLogs"), &query)).await?;
-    let Some(body) = exchange.is_success().then(|| exchange.json()).flatten() else {
+    let Some(body) = exchange.is_success().then(|| exchange.json_ref()).flatten() else {
         return Ok(());
     };
-    let full = hits(&body);
+    let full = hits(body);
     if full.len() < OBJECTS {
         return Ok(());
     }
@@ -97,10 +97,10 @@ async fn partition_logs(s: &mut Session, flow_id: &str) -> Step<()> {
                     .query("size", PAGE),
             )
             .await?;
-        let Some(body) = exchange.is_success().then(|| exchange.json()).flatten() else {
+        let Some(body) = exchange.is_success().then(|| exchange.json_ref()).flatten() else {
             continue;
         };
-        let page = hits(&body);
+        let page = hits(body);
         let expected_len = full.len().saturating_sub(from).min(PAGE);
         s.expect(
             "getLogs",

@@ -122,7 +122,7 @@ pub async fn run(s: &mut Session, ctx: &Ctx<'_>) -> Step<()> {
     let flow = create_flow(s, &tag, &format!("{tag} flow"), extra).await?;
     if let Some(flow) = &flow {
         let exchange = s.call(Call::new("getFlow").path("flowId", flow)).await?;
-        if let Some(full) = exchange.is_success().then(|| exchange.json()).flatten() {
+        if let Some(full) = exchange.is_success().then(|| exchange.json_ref()).flatten() {
             for projection in [
                 "name,stage",
                 "name",
@@ -137,9 +137,11 @@ pub async fn run(s: &mut Session, ctx: &Ctx<'_>) -> Step<()> {
                             .query("projection", projection),
                     )
                     .await?;
-                if let Some(projected) = exchange.is_success().then(|| exchange.json()).flatten() {
+                if let Some(projected) =
+                    exchange.is_success().then(|| exchange.json_ref()).flatten()
+                {
                     expect_projected(
-                        s, "getFlow", &exchange, &full, &projected, projection, "flowId",
+                        s, "getFlow", &exchange, full, projected, projection, "flowId",
                     );
                 }
             }

@@ -80,7 +80,7 @@ async fn read_back(s: &mut Session, store: &str, value: &str, records: usize) ->
         )
         .await?;
     if exchange.is_success() {
-        let body = exchange.json().unwrap_or(Value::Null);
+        let body = exchange.json_ref().unwrap_or(&Value::Null);
         let answered_store = body.get("storeId").and_then(Value::as_str);
         s.expect(
             "getStoreItem",

@@ -234,10 +234,11 @@ pub async fn run(s: &mut Session, ctx: &Ctx<'_>) -> Step<()> {
         (escaped.clone(), Some("status:approved")),
         (escaped.clone(), Some("status:!approved")),
     ] {
+        let matcher = oracle::TitlePattern::new(&pattern);
         let expected = tasks
             .iter()
             .filter(|(_, title, status)| {
-                oracle::title_matches(title, &pattern)
+                matcher.matches(title)
                     && filter.is_none_or(|f| oracle::filter_holds(&json!({"status": status}), f))
             })
             .map(|t| t.0.clone())

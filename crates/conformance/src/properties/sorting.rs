@@ -59,11 +59,12 @@ async fn read(
         return list(s, call).await;
     }
     let exchange = s.call(call).await?;
-    let body = exchange.is_success().then(|| exchange.json()).flatten();
-    Ok(body.map(|body| {
-        let items = items_of(target, &body);
-        (exchange, items)
-    }))
+    let items = exchange
+        .is_success()
+        .then(|| exchange.json_ref())
+        .flatten()
+        .map(|body| items_of(target, body));
+    Ok(items.map(|items| (exchange, items)))
 }
 
 async fn check_sorts(s: &mut Session, ctx: &Ctx<'_>, target: Target<'_>) -> Step<()> {

@@ -80,7 +80,7 @@ pub async fn run(s: &mut Session, ctx: &Ctx<'_>) -> Step<()> {
             let exchange = s
                 .call(Call::new("getFlows").query("filter", scope_filter(&tag)))
                 .await?;
-            if let Some(listed) = exchange.is_success().then(|| exchange.json()).flatten() {
+            if let Some(listed) = exchange.is_success().then(|| exchange.json_ref()).flatten() {
                 let name = listed
                     .as_array()
                     .into_iter()

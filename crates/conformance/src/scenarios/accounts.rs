@@ -48,7 +48,7 @@ pub async fn run(s: &mut Session) -> Step<()> {
         "/accountId",
     )?;
     s.created(Kind::Account, &account_id);
-    let body = exchange.json().unwrap_or(Value::Null);
+    let body = exchange.json_ref().unwrap_or(&Value::Null);
     s.expect_json(
         "createAccount",
         "accounts.create-keeps-service",

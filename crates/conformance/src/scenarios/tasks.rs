@@ -59,7 +59,7 @@ async fn create(s: &mut Session, title: &str) -> Step<Created> {
         &exchange,
         "/requesterSecret",
     )?;
-    let body = exchange.json().unwrap_or(Value::Null);
+    let body = exchange.json_ref().unwrap_or(&Value::Null);
     s.expect_json(
         "createPeopleTask",
         "tasks.new-task-is-pending",
@@ -81,7 +81,7 @@ fn expect_status_field(
     exchange: &Exchange,
     status: &str,
 ) {
-    let body = exchange.json().unwrap_or(Value::Null);
+    let body = exchange.json_ref().unwrap_or(&Value::Null);
     s.expect_json(
         operation,
         expectation,

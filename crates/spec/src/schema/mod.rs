@@ -200,6 +200,21 @@ impl Validator {
         content_type: Option<&str>,
         body: &[u8],
     ) -> ResponseCheck {
+        self.check_parsed_response(operation_id, status, content_type, body, None)
+    }
+
+    /// Checks one HTTP answer like [`Validator::check_response`], given its
+    /// body already parsed: `parsed` is `body` as JSON, when the caller has
+    /// parsed it, so that a body is parsed once however many read it. With
+    /// `None` the body is parsed here, as it may not be JSON at all.
+    pub fn check_parsed_response(
+        &self,
+        operation_id: &str,
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+        parsed: Option<&Value>,
+    ) -> ResponseCheck {
         let Some(declared) = self.operations.get(operation_id) else {
             return ResponseCheck::undocumented(format!(
                 "operation `{operation_id}` is not in the spec; check the operationId"
@@ -236,18 +251,24 @@ impl Validator {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let label = format!("`{operation_id}` {}", response.status);
-        let matched = content_type
-            .map(essence)
-            .and_then(|sent| response.content.iter().find(|media| media.essence == sent));
+        let label = || format!("`{operation_id}` {}", response.status);
+        let matched = content_type.and_then(|sent| {
+            let sent = essence_of(sent);
+            response
+                .content
+                .iter()
+                .find(|media| media.essence.eq_ignore_ascii_case(sent))
+        });
         let content_type_verdict = match (content_type, matched) {
             (_, Some(_)) => Verdict::Pass,
             (None, None) => Verdict::Fail(format!(
-                "no Content-Type header; {label} declares {}",
+                "no Content-Type header; {} declares {}",
+                label(),
                 declared_types()
             )),
             (Some(sent), None) => Verdict::Fail(format!(
-                "Content-Type `{sent}` is not declared for {label} (declared: {})",
+                "Content-Type `{sent}` is not declared for {} (declared: {})",
+                label(),
                 declared_types()
             )),
         };
@@ -260,7 +281,7 @@ impl Validator {
         });
         let body_verdict = match media {
             Some(media) if is_json_media_type(&media.media_type) => {
-                self.check_json_body(media, body)
+                self.check_json_body(media, body, parsed)
             }
             _ => Verdict::NotApplicable,
         };
@@ -272,18 +293,30 @@ impl Validator {
         }
     }
 
-    fn check_json_body(&self, media: &DeclaredMedia, body: &[u8]) -> Verdict {
+    fn check_json_body(
+        &self,
+        media: &DeclaredMedia,
+        body: &[u8],
+        parsed: Option<&Value>,
+    ) -> Verdict {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Verdict::Fail(format!("body is empty; expected {}", media.media_type));
         }
-        let value: Value = match serde_json::from_slice(body) {
-            Ok(value) => value,
-            Err(error) => return Verdict::Fail(format!("body is not JSON: {error}")),
+        let parsed_here: Value;
+        let value = match parsed {
+            Some(value) => value,
+            None => match serde_json::from_slice(body) {
+                Ok(value) => {
+                    parsed_here = value;
+                    &parsed_here
+                }
+                Err(error) => return Verdict::Fail(format!("body is not JSON: {error}")),
+            },
         };
         let Some(at) = &media.schema_pointer else {
             return Verdict::Pass;
         };
-        match self.validate_pointer(at, &value) {
+        match self.validate_pointer(at, value) {
             Ok(()) => Verdict::Pass,
             Err(errors) => Verdict::Fail(format!(
                 "does not match the schema at {at}: {}",
@@ -299,6 +332,11 @@ impl Validator {
     pub fn validate_pointer(&self, pointer: &str, value: &Value) -> Result<(), Vec<String>> {
         let at = pointer.strip_prefix('#').unwrap_or(pointer);
         let compiled = self.compiled(at).map_err(|error| vec![error.to_string()])?;
+        // Most values are valid, and telling so without collecting errors
+        // is several times cheaper; the errors are collected for the rest.
+        if compiled.is_valid(value) {
+            return Ok(());
+        }
         let errors: Vec<String> = compiled
             .iter_errors(value)
             .map(|error| {
@@ -329,13 +367,31 @@ impl Validator {
         if let Some(compiled) = cached {
             return Ok(compiled);
         }
-        if self.document.pointer(at).is_none() {
+        let Some(schema) = self.document.pointer(at) else {
             return Err(SpecError::Schema {
                 pointer: at.to_owned(),
                 message: "there is nothing at this pointer in the spec; check its spelling \
                           (e.g. `#/components/schemas/Flow`)"
                     .to_owned(),
             });
+        };
+        // A schema that is nothing but a `$ref` validates exactly as the
+        // schema it names (most response schemas name a component): that
+        // one's compiled form is shared instead of compiled again. One hop
+        // only, so that a cycle of references is left to the compiler.
+        if let Some(target) = local_ref(schema)
+            && target != at
+            && self
+                .document
+                .pointer(target)
+                .is_some_and(|t| local_ref(t).is_none())
+        {
+            let compiled = self.compiled(target)?;
+            self.compiled
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .insert(at.to_owned(), Arc::clone(&compiled));
+            return Ok(compiled);
         }
 
         let schema = serde_json::json!({ "$ref": format!("{BASE_URI}#{}", encode_fragment(at)) });
@@ -358,15 +414,29 @@ impl Validator {
     }
 }
 
+/// The JSON pointer a schema that is nothing but a local `$ref` names, if
+/// it is one (and its fragment needs no percent-decoding to be a pointer).
+fn local_ref(schema: &Value) -> Option<&str> {
+    let object = schema.as_object()?;
+    if object.len() != 1 {
+        return None;
+    }
+    object
+        .get("$ref")?
+        .as_str()?
+        .strip_prefix('#')
+        .filter(|pointer| !pointer.contains('%'))
+}
+
 /// The media type without parameters, lower-case: `Application/JSON; charset=utf-8`
 /// gives `application/json`.
 fn essence(media_type: &str) -> String {
-    media_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
+    essence_of(media_type).to_ascii_lowercase()
+}
+
+/// The media type without parameters, in its own case.
+fn essence_of(media_type: &str) -> &str {
+    media_type.split(';').next().unwrap_or_default().trim()
 }
 
 /// Percent-encodes a JSON pointer for use as a URI fragment.
@@ -408,6 +478,68 @@ mod tests {
         assert_eq!(
             encode_fragment("/paths/~1flows~1{flowId}/get"),
             "/paths/~1flows~1%7BflowId%7D/get"
+        );
+    }
+
+    #[test]
+    fn a_body_parsed_by_the_caller_gets_the_verdicts_of_one_parsed_here() {
+        let spec = crate::Spec::load(&crate::default_path()).expect("the workspace spec loads");
+        let validator = Validator::new(&spec).expect("the workspace spec compiles");
+
+        for body in [
+            &b"[]"[..],
+            br#"{"not": "a list"}"#,
+            b"[{\"flowId\": 1}]",
+            b"not json",
+        ] {
+            let parsed: Option<Value> = serde_json::from_slice(body).ok();
+            let given = validator.check_parsed_response(
+                "getFlows",
+                200,
+                Some("application/json"),
+                body,
+                parsed.as_ref(),
+            );
+
+            assert_eq!(
+                given,
+                validator.check_response("getFlows", 200, Some("application/json"), body),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        let invalid = validator.check_response(
+            "getFlows",
+            200,
+            Some("Application/JSON; charset=utf-8"),
+            br#"{"not": "a list"}"#,
+        );
+        assert_eq!(invalid.content_type, Verdict::Pass);
+        assert!(invalid.body.is_fail(), "{invalid:?}");
+    }
+
+    #[test]
+    fn a_schema_that_only_refers_shares_the_compiled_form_of_the_one_it_names() {
+        let spec = crate::Spec::load(&crate::default_path()).expect("the workspace spec loads");
+        let validator = Validator::new(&spec).expect("the workspace spec compiles");
+        let error = "/components/responses/ClientError/content/application~1json/schema";
+        let boom = local_ref(validator.document.pointer(error).expect("the client error"))
+            .expect("the client error's schema is a reference");
+
+        let shared = validator.compiled(error).expect("compiles");
+
+        assert!(Arc::ptr_eq(
+            &shared,
+            &validator.compiled(boom).expect("compiles")
+        ));
+        assert_eq!(
+            validator.validate_pointer(error, &serde_json::json!({"statusCode": "four"})),
+            validator.validate_pointer(boom, &serde_json::json!({"statusCode": "four"})),
+        );
+        assert!(
+            validator
+                .validate_pointer(error, &serde_json::json!({"statusCode": "four"}))
+                .is_err()
         );
     }
 
