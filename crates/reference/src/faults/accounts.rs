@@ -5,7 +5,7 @@ use axum::http::Method;
 use serde_json::Value;
 
 use super::Fault;
-use super::layer::{Answer, Call, Chain, Ctx, captures};
+use super::layer::{Answer, Call, Chain, Ctx, captures, run_as_owner};
 use crate::state::read;
 
 /// Whether `fault`, one of this area's, may change a request to `method` `path`.
@@ -85,13 +85,7 @@ async fn leak_tokens(fault: Fault, ctx: &Ctx<'_>, call: Call, inner: Chain<'_>) 
 }
 
 /// Lets anyone rename an account, by acting as its owner.
-async fn rename_for_anyone(
-    fault: Fault,
-    ctx: &Ctx<'_>,
-    mut call: Call,
-    inner: Chain<'_>,
-) -> Answer {
-    let caller = call.caller(ctx.app());
+async fn rename_for_anyone(fault: Fault, ctx: &Ctx<'_>, call: Call, inner: Chain<'_>) -> Answer {
     let owner = call
         .captures("/accounts/{}")
         .and_then(|ids| ids.into_iter().next())
@@ -100,15 +94,5 @@ async fn rename_for_anyone(
                 .get(&id)
                 .map(|account| account.owner.clone())
         });
-    let (Some(caller), Some(owner)) = (caller, owner) else {
-        return inner.run(call).await;
-    };
-    if owner == caller.id || !ctx.act_as(&mut call, &owner) {
-        return inner.run(call).await;
-    }
-    let answer = inner.run(call).await;
-    if answer.is_success() {
-        ctx.fired(fault);
-    }
-    answer
+    run_as_owner(fault, ctx, call, owner, inner).await
 }

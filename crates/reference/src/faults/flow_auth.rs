@@ -4,7 +4,7 @@
 use axum::http::Method;
 
 use super::Fault;
-use super::layer::{Answer, Call, Chain, Ctx, captures};
+use super::layer::{Answer, Call, Chain, Ctx, captures, run_as_owner};
 use crate::state::read;
 
 /// Whether `fault`, one of this area's, may change a request to `method` `path`.
@@ -30,8 +30,7 @@ pub async fn apply(fault: Fault, ctx: &Ctx<'_>, call: Call, inner: Chain<'_>) ->
 }
 
 /// Lets anyone read a flow's authentication, by acting as its owner.
-async fn read_for_anyone(fault: Fault, ctx: &Ctx<'_>, mut call: Call, inner: Chain<'_>) -> Answer {
-    let caller = call.caller(ctx.app());
+async fn read_for_anyone(fault: Fault, ctx: &Ctx<'_>, call: Call, inner: Chain<'_>) -> Answer {
     let owner = call
         .captures("/auth/flow/{}")
         .and_then(|ids| ids.into_iter().next())
@@ -40,17 +39,7 @@ async fn read_for_anyone(fault: Fault, ctx: &Ctx<'_>, mut call: Call, inner: Cha
                 .get(&id)
                 .map(|flow| flow.owner.clone())
         });
-    let (Some(caller), Some(owner)) = (caller, owner) else {
-        return inner.run(call).await;
-    };
-    if owner == caller.id || !ctx.act_as(&mut call, &owner) {
-        return inner.run(call).await;
-    }
-    let answer = inner.run(call).await;
-    if answer.is_success() {
-        ctx.fired(fault);
-    }
-    answer
+    run_as_owner(fault, ctx, call, owner, inner).await
 }
 
 /// Answers 204 where the clean server answers 200 with `{}`.

@@ -175,6 +175,30 @@ impl Ctx<'_> {
     }
 }
 
+/// Runs `call` as `owner` when the caller is another user, noting `fault` as
+/// fired when that answers with success; runs it as sent when the caller is
+/// unknown, is the owner, or `owner` is `None`.
+pub async fn run_as_owner(
+    fault: Fault,
+    ctx: &Ctx<'_>,
+    mut call: Call,
+    owner: Option<String>,
+    inner: Chain<'_>,
+) -> Answer {
+    let caller = call.caller(ctx.app());
+    let (Some(caller), Some(owner)) = (caller, owner) else {
+        return inner.run(call).await;
+    };
+    if owner == caller.id || !ctx.act_as(&mut call, &owner) {
+        return inner.run(call).await;
+    }
+    let answer = inner.run(call).await;
+    if answer.is_success() {
+        ctx.fired(fault);
+    }
+    answer
+}
+
 /// The rest of the server below one fault: the next faults, then the handlers.
 pub struct Chain<'a> {
     ctx: &'a Ctx<'a>,

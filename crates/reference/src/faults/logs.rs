@@ -3,7 +3,7 @@
 use axum::http::Method;
 
 use super::Fault;
-use super::layer::{Answer, Call, Chain, Ctx, captures};
+use super::layer::{Answer, Call, Chain, Ctx, captures, run_as_owner};
 use crate::state::read;
 
 /// Whether `fault`, one of this area's, may change a request to `method` `path`.
@@ -45,8 +45,7 @@ async fn ignore_from(fault: Fault, ctx: &Ctx<'_>, mut call: Call, inner: Chain<'
 }
 
 /// Lets anyone read an entry, by acting as its owner.
-async fn read_for_anyone(fault: Fault, ctx: &Ctx<'_>, mut call: Call, inner: Chain<'_>) -> Answer {
-    let caller = call.caller(ctx.app());
+async fn read_for_anyone(fault: Fault, ctx: &Ctx<'_>, call: Call, inner: Chain<'_>) -> Answer {
     let owner = call
         .captures("/logs/{}/{}")
         .and_then(|ids| <[String; 2]>::try_from(ids).ok())
@@ -55,15 +54,5 @@ async fn read_for_anyone(fault: Fault, ctx: &Ctx<'_>, mut call: Call, inner: Cha
                 .owner_of(&index, &log_id)
                 .map(str::to_owned)
         });
-    let (Some(caller), Some(owner)) = (caller, owner) else {
-        return inner.run(call).await;
-    };
-    if owner == caller.id || !ctx.act_as(&mut call, &owner) {
-        return inner.run(call).await;
-    }
-    let answer = inner.run(call).await;
-    if answer.is_success() {
-        ctx.fired(fault);
-    }
-    answer
+    run_as_owner(fault, ctx, call, owner, inner).await
 }
