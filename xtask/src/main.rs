@@ -12,6 +12,7 @@
 
 mod bench;
 mod faults;
+mod reference_process;
 mod regen;
 
 use std::path::PathBuf;

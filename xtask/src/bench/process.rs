@@ -15,26 +15,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
+use crate::reference_process;
+
 /// How long a server may take to print its listening line.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The kernel's clock ticks per second for `/proc/PID/stat` CPU times; Linux
 /// fixes this `USER_HZ` at 100 for every architecture's user-space ABI.
 const USER_HZ: f64 = 100.0;
-
-/// The base URL in a reference server's first line,
-/// `appmixer-reference listening on http://127.0.0.1:PORT`.
-///
-/// Only loopback addresses are accepted: the benchmark must never aim at
-/// another host.
-pub fn parse_listening_line(line: &str) -> Option<String> {
-    let (_, rest) = line.split_once(" listening on ")?;
-    let url = rest.trim();
-    let authority = url.strip_prefix("http://")?;
-    let (host, port) = authority.rsplit_once(':')?;
-    let port: u16 = port.parse().ok()?;
-    (host == "127.0.0.1" && port != 0).then(|| format!("http://{host}:{port}"))
-}
 
 /// A reference server running as a child process.
 #[derive(Debug)]
@@ -49,13 +37,9 @@ impl ServerProcess {
     pub fn start(binary: &Path, args: &[String], log: &Path) -> anyhow::Result<Self> {
         let stderr = File::create(log)
             .with_context(|| format!("cannot create the server log {}", log.display()))?;
-        let mut child = Command::new(binary)
-            .args(["--host", "127.0.0.1", "--port", "0"])
+        // Request logs at info would measure the logger, not the server.
+        let mut child = reference_process::command(binary, "warn")
             .args(args)
-            // Request logs at info would measure the logger, not the server.
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
             .with_context(|| format!("cannot start the server {}", binary.display()))?;
@@ -85,7 +69,7 @@ impl ServerProcess {
             let left = deadline.saturating_duration_since(Instant::now());
             match received.recv_timeout(left) {
                 Ok(line) => {
-                    if let Some(url) = parse_listening_line(&line) {
+                    if let Some(url) = reference_process::parse_listening_line(&line) {
                         server.base_url = url;
                         return Ok(server);
                     }
@@ -271,51 +255,6 @@ fn parse_machine_busy_ticks(stat: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn listening_line_gives_the_loopback_url() {
-        let line = "appmixer-reference listening on http://127.0.0.1:41234";
-
-        assert_eq!(
-            parse_listening_line(line).as_deref(),
-            Some("http://127.0.0.1:41234")
-        );
-    }
-
-    #[test]
-    fn listening_line_tolerates_trailing_whitespace() {
-        let line = "appmixer-reference listening on http://127.0.0.1:2200  \r";
-
-        assert_eq!(
-            parse_listening_line(line).as_deref(),
-            Some("http://127.0.0.1:2200")
-        );
-    }
-
-    #[test]
-    fn listening_line_on_another_host_is_refused() {
-        assert_eq!(
-            parse_listening_line("x listening on http://0.0.0.0:2200"),
-            None
-        );
-        assert_eq!(
-            parse_listening_line("x listening on http://10.1.2.3:2200"),
-            None
-        );
-    }
-
-    #[test]
-    fn other_lines_are_not_listening_lines() {
-        assert_eq!(parse_listening_line("phase 1/9: target"), None);
-        assert_eq!(
-            parse_listening_line("x listening on http://127.0.0.1:0"),
-            None
-        );
-        assert_eq!(
-            parse_listening_line("x listening on http://127.0.0.1:port"),
-            None
-        );
-    }
 
     #[test]
     fn vm_rss_is_read_in_bytes() {

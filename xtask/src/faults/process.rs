@@ -18,6 +18,8 @@ use anyhow::{Context as _, bail};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::reference_process;
+
 /// How long a server may take to print its address.
 const STARTUP: Duration = Duration::from_secs(20);
 
@@ -49,15 +51,9 @@ impl Server {
     /// Starts `binary --port 0` with `faults` switched on, logging its
     /// stderr to `log`, and waits for its `listening on` line.
     pub async fn start(binary: &Path, faults: &[&str], log: PathBuf) -> anyhow::Result<Self> {
-        let mut command = Command::new(binary);
-        command
-            .args(["--port", "0", "--host", "127.0.0.1"])
-            .env_remove("APPMIXER_REFERENCE_FAULTS")
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+        // The fault middleware logs its first firings at info.
+        let mut command = Command::from(reference_process::command(binary, "info"));
+        command.stderr(Stdio::piped()).kill_on_drop(true);
         for fault in faults {
             command.args(["--fault", fault]);
         }
@@ -87,7 +83,10 @@ impl Server {
                 )
             })?
             .context("reading the server's stdout failed")?;
-        let Some(url) = first.as_deref().and_then(listening_url) else {
+        let Some(url) = first
+            .as_deref()
+            .and_then(reference_process::parse_listening_line)
+        else {
             bail!(
                 "`{}` did not start: its first line was {first:?}, not `… listening on http://…`",
                 binary.display()
@@ -110,13 +109,6 @@ impl Server {
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
-}
-
-/// The URL of a `… listening on http://127.0.0.1:PORT` line.
-pub fn listening_url(line: &str) -> Option<String> {
-    let (_, url) = line.split_once("listening on ")?;
-    let url = url.trim();
-    url.starts_with("http://127.0.0.1:").then(|| url.to_owned())
 }
 
 /// The fault, request number and route of a `fault fired for the first
@@ -232,19 +224,6 @@ pub async fn run_command(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_listening_line_gives_a_loopback_url_only() {
-        assert_eq!(
-            listening_url("appmixer-reference listening on http://127.0.0.1:40535"),
-            Some("http://127.0.0.1:40535".into())
-        );
-        assert_eq!(
-            listening_url("appmixer-reference listening on http://10.0.0.1:1"),
-            None
-        );
-        assert_eq!(listening_url("something else"), None);
-    }
 
     #[test]
     fn a_fired_line_gives_the_fault_and_the_request() {
