@@ -32,6 +32,9 @@ pub struct Capabilities {
     pub save_failures: bool,
     /// The `replay FILE` subcommand.
     pub replay: bool,
+    /// `--timings`: the JSON report gives each failure's seconds since the
+    /// run started.
+    pub timings: bool,
 }
 
 impl Capabilities {
@@ -67,6 +70,7 @@ impl Capabilities {
             steps: option("--steps"),
             save_failures: option("--save-failures"),
             replay: subcommand("replay"),
+            timings: option("--timings"),
         }
     }
 
@@ -91,6 +95,9 @@ impl Capabilities {
         if self.json_report {
             args.push("--report".into());
             args.push(format!("json={}", json.display()));
+            if self.timings {
+                args.push("--timings".into());
+            }
         }
         if self.save_failures {
             args.push("--save-failures".into());
@@ -158,6 +165,12 @@ pub struct Reported {
     pub kind: String,
     /// The operation it concerns.
     pub operation: String,
+    /// The number of the harness's request whose answer showed it, when
+    /// the report says.
+    pub request: Option<u64>,
+    /// Milliseconds from the harness's start to that answer, when the
+    /// report says (`--timings`).
+    pub elapsed_ms: Option<u64>,
 }
 
 /// What one harness run reported.
@@ -170,6 +183,16 @@ pub struct Verdicts {
 }
 
 impl Verdicts {
+    /// The failure of an expectation `matches` accepts that the run
+    /// reported first: the one with the lowest request number, else the
+    /// first listed.
+    pub fn first_failure(&self, matches: impl Fn(&str) -> bool) -> Option<&Reported> {
+        self.failures
+            .iter()
+            .filter(|failure| matches(&failure.expectation))
+            .min_by_key(|failure| failure.request.unwrap_or(u64::MAX))
+    }
+
     /// The distinct expectations that failed, sorted.
     pub fn failed_expectations(&self) -> BTreeSet<String> {
         self.failures
@@ -199,6 +222,12 @@ pub fn parse_json(text: &str) -> anyhow::Result<Verdicts> {
                 expectation: field("expectation"),
                 kind: field("property"),
                 operation: field("operation"),
+                request: failure.get("request").and_then(Value::as_u64),
+                elapsed_ms: failure
+                    .get("elapsed_s")
+                    .and_then(Value::as_f64)
+                    .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+                    .map(|seconds| (seconds * 1000.0).round() as u64),
             }
         })
         .collect();
@@ -227,6 +256,8 @@ pub fn parse_text(text: &str) -> Verdicts {
                 expectation: expectation.trim().to_owned(),
                 kind: kind.trim().to_owned(),
                 operation: operation.trim().to_owned(),
+                request: None,
+                elapsed_ms: None,
             })
         })
         .collect();
@@ -311,6 +342,7 @@ Options:
                 steps: false,
                 save_failures: true,
                 replay: true,
+                timings: false,
             }
         );
         assert_eq!(
@@ -416,7 +448,8 @@ Options:
     #[test]
     fn the_json_report_gives_each_failure_and_the_request_count() {
         let text = r#"{"failures": [{"operation": "getFlowsCount", "property": "semantics",
-            "expectation": "flows.count-matches-list"}], "requests": {"total": 183}}"#;
+            "expectation": "flows.count-matches-list", "request": 41, "elapsed_s": 0.25}],
+            "requests": {"total": 183}}"#;
 
         let verdicts = parse_json(text).unwrap();
 
@@ -427,9 +460,50 @@ Options:
                 expectation: "flows.count-matches-list".into(),
                 kind: "semantics".into(),
                 operation: "getFlowsCount".into(),
+                request: Some(41),
+                elapsed_ms: Some(250),
             }]
         );
         assert!(parse_json("{}").is_err());
+    }
+
+    #[test]
+    fn the_first_failure_of_a_property_is_the_one_at_the_lowest_request() {
+        let text = r#"{"requests": {"total": 90}, "failures": [
+            {"expectation": "flows.sort-orders", "request": 70},
+            {"expectation": "spec.body-matches-schema", "request": 3},
+            {"expectation": "flows.sort-orders.desc", "request": 12}]}"#;
+        let verdicts = parse_json(text).unwrap();
+
+        let first = verdicts.first_failure(|expectation| expectation.starts_with("flows.sort"));
+
+        assert_eq!(first.and_then(|failure| failure.request), Some(12));
+        assert!(verdicts.first_failure(|_| false).is_none());
+    }
+
+    #[test]
+    fn a_harness_with_timings_is_asked_for_them_with_its_json_report() {
+        let caps = Capabilities {
+            json_report: true,
+            timings: true,
+            ..Capabilities::default()
+        };
+
+        let args = caps.run_args(
+            Budget::Small,
+            1,
+            "http://127.0.0.1:1",
+            Path::new("r.json"),
+            Path::new("f"),
+        );
+
+        assert!(args.iter().any(|arg| arg == "--timings"), "{args:?}");
+        assert!(
+            !Capabilities::default()
+                .run_args(Budget::Small, 1, "u", Path::new("r"), Path::new("f"))
+                .iter()
+                .any(|arg| arg == "--timings")
+        );
     }
 
     #[test]

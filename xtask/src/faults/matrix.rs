@@ -80,6 +80,11 @@ pub struct FaultRow {
     pub fired_route: Option<String>,
     /// Seconds from the harness's start to that request.
     pub fired_after: Option<f64>,
+    /// The harness's request at which it first reported the fault's own
+    /// property as failed.
+    pub caught_at_request: Option<u64>,
+    /// Seconds from the harness's start to that report.
+    pub caught_after: Option<f64>,
     /// Requests the run sent.
     pub requests: Option<u64>,
     /// Seconds the run took.
@@ -188,10 +193,11 @@ pub fn table(benchmark: &Benchmark) -> String {
         "verdict",
         "reported by",
         "fired at",
+        "caught at",
         "s",
         "shrunk",
     ];
-    let lines: Vec<[String; 8]> = benchmark
+    let lines: Vec<[String; 9]> = benchmark
         .faults
         .iter()
         .map(|row| {
@@ -207,7 +213,9 @@ pub fn table(benchmark: &Benchmark) -> String {
                 },
                 row.fired_at_request
                     .map_or_else(|| "-".into(), |n| format!("#{n}")),
-                seconds(row.fired_after),
+                row.caught_at_request
+                    .map_or_else(|| "-".into(), |n| format!("#{n}")),
+                seconds(row.caught_after),
                 count(row.shrunk_steps),
             ]
         })
@@ -339,24 +347,27 @@ pub fn markdown(benchmark: &Benchmark) -> String {
     let _ = writeln!(md);
     let _ = writeln!(
         md,
-        "`fired at` is the first request whose answer the fault changed (the server counts \
-         them), and the seconds from the harness's start to it: the harness cannot report a \
-         fault before it. `shrunk` is the length of the reproduction the harness saved."
+        "`fired at` is the first request whose answer the fault changed, as the server counts \
+         them (the harness's sign-ups included): the harness cannot report a fault before it. \
+         `caught at` is the harness's own request whose answer made it report the fault's \
+         property, and `seconds` the time from the harness's start to that answer. `shrunk` is \
+         the length of the shrunk reproduction the harness saved; a fixed property scenario \
+         is not shrunk and has none."
     );
     let _ = writeln!(md);
     let _ = writeln!(
         md,
-        "| fault | class | area | conditional | verdict | reported by | confirmed by | fired at | seconds | shrunk |"
+        "| fault | class | area | conditional | verdict | reported by | confirmed by | fired at | caught at | seconds | shrunk |"
     );
     let _ = writeln!(
         md,
-        "| --- | --- | --- | --- | --- | --- | --- | ---: | ---: | ---: |"
+        "| --- | --- | --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: |"
     );
     for row in &benchmark.faults {
         let info = row.fault.info();
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             code(info.name),
             info.class,
             info.area,
@@ -374,7 +385,8 @@ pub fn markdown(benchmark: &Benchmark) -> String {
                 .as_ref()
                 .map_or_else(|| "–".into(), Confirmation::describe),
             count(row.fired_at_request),
-            seconds(row.fired_after),
+            count(row.caught_at_request),
+            seconds(row.caught_after),
             count(row.shrunk_steps),
         );
     }
@@ -520,6 +532,8 @@ pub fn json(benchmark: &Benchmark) -> Value {
                     "fired_at_request": row.fired_at_request,
                     "fired_on": row.fired_route,
                     "fired_after_seconds": row.fired_after.map(round),
+                    "caught_at_request": row.caught_at_request,
+                    "caught_after_seconds": row.caught_after.map(round),
                     "run_requests": row.requests,
                     "run_seconds": round(row.seconds),
                 }),
@@ -578,6 +592,8 @@ mod tests {
             fired_at_request: Some(12),
             fired_route: Some("GET /flows/count".into()),
             fired_after: Some(0.4),
+            caught_at_request: Some(20),
+            caught_after: Some(0.5),
             requests: Some(100),
             seconds: 2.0,
         }
@@ -630,11 +646,27 @@ mod tests {
     }
 
     #[test]
+    fn a_caught_fault_shows_where_it_fired_and_where_the_harness_reported_it() {
+        let caught = row(Fault::ChartsListServedAsText, Verdict::Caught);
+        let bench = benchmark(vec![caught], 0);
+
+        let md = markdown(&bench);
+        let terminal = table(&bench);
+
+        assert!(md.contains("| 12 | 20 | 0.5 | – |"), "{md}");
+        assert!(terminal.contains("#12       #20        0.5"), "{terminal}");
+        let measured = &json(&bench)["measured"]["faults"]["charts.list-served-as-text"];
+        assert_eq!(measured["caught_at_request"], 20);
+        assert_eq!(measured["caught_after_seconds"], 0.5);
+    }
+
+    #[test]
     fn measurements_stay_out_of_the_stable_part_of_the_json() {
         let mut first = benchmark(vec![row(Fault::ChartsListServedAsText, Verdict::Caught)], 0);
         let mut second = first.clone();
         second.seconds = 99.0;
         second.faults[0].fired_after = Some(7.0);
+        second.faults[0].caught_at_request = Some(70);
         second.clean[0].requests = Some(1);
 
         let (mut a, mut b) = (json(&first), json(&second));

@@ -403,6 +403,9 @@ impl Bench {
                 .any(|failure| is_property(&failure.expectation, property))
         });
         let (verdict, confirmed) = decide(own, broken, replayed, clean_fails, seed);
+        let caught = outcome
+            .verdicts
+            .first_failure(|expectation| is_property(expectation, property));
         Ok(FaultRow {
             fault,
             verdict,
@@ -416,6 +419,10 @@ impl Bench {
             fired_at_request: outcome.fired.as_ref().map(|(request, _, _)| *request),
             fired_route: outcome.fired.as_ref().map(|(_, route, _)| route.clone()),
             fired_after: outcome.fired.as_ref().map(|(_, _, after)| *after),
+            caught_at_request: caught.and_then(|failure| failure.request),
+            caught_after: caught
+                .and_then(|failure| failure.elapsed_ms)
+                .map(|ms| ms as f64 / 1000.0),
             requests: outcome.verdicts.requests,
             seconds: outcome.seconds,
         })
