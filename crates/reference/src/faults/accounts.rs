@@ -5,7 +5,7 @@ use axum::http::Method;
 use serde_json::Value;
 
 use super::Fault;
-use super::layer::{Answer, Call, Chain, Ctx, captures, run_as_owner};
+use super::layer::{Answer, Call, Chain, Ctx, captures, run_as_owner, run_with_query_edited};
 use crate::state::read;
 
 /// Whether `fault`, one of this area's, may change a request to `method` `path`.
@@ -32,29 +32,18 @@ pub async fn apply(fault: Fault, ctx: &Ctx<'_>, call: Call, inner: Chain<'_>) ->
 }
 
 /// Reads `filter=path:!value` as `filter=path:value`.
-async fn drop_negation(fault: Fault, ctx: &Ctx<'_>, mut call: Call, inner: Chain<'_>) -> Answer {
-    let mut pairs = call.query();
-    let mut changed = false;
-    for (key, value) in &mut pairs {
-        if key != "filter" {
-            continue;
-        }
-        if let Some((path, negated)) = value.split_once(':')
-            && let Some(plain) = negated.strip_prefix('!')
-        {
-            *value = format!("{path}:{plain}");
-            changed = true;
-        }
-    }
-    if !changed {
-        return inner.run(call).await;
-    }
-    call.set_query(&pairs);
-    let answer = inner.run(call).await;
-    if answer.is_success() {
-        ctx.fired(fault);
-    }
-    answer
+async fn drop_negation(fault: Fault, ctx: &Ctx<'_>, call: Call, inner: Chain<'_>) -> Answer {
+    run_with_query_edited(fault, ctx, call, false, inner, |key, value| {
+        let Some((path, negated)) = value.split_once(':').filter(|_| key == "filter") else {
+            return false;
+        };
+        let Some(plain) = negated.strip_prefix('!') else {
+            return false;
+        };
+        *value = format!("{path}:{plain}");
+        true
+    })
+    .await
 }
 
 /// Adds each listed account's stored `token` to it.

@@ -5,7 +5,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::Fault;
-use super::layer::{Answer, Call, Chain, Ctx, captures};
+use super::layer::{Answer, Call, Chain, Ctx, captures, run_with_query_edited};
 use crate::clock::iso;
 use crate::errors::ApiError;
 use crate::flows;
@@ -100,47 +100,30 @@ async fn count_off_by_one(fault: Fault, ctx: &Ctx<'_>, call: Call, inner: Chain<
 }
 
 /// Asks the handler for `offset + 1` when `offset` is above 0.
-async fn skip_one_more(fault: Fault, ctx: &Ctx<'_>, mut call: Call, inner: Chain<'_>) -> Answer {
-    let mut pairs = call.query();
-    let mut changed = false;
-    for (key, value) in &mut pairs {
-        if key == "offset"
-            && let Ok(offset @ 1..) = value.parse::<u64>()
-        {
-            *value = (offset.saturating_add(1)).to_string();
-            changed = true;
-        }
-    }
-    if !changed {
-        return inner.run(call).await;
-    }
-    call.set_query(&pairs);
-    let answer = inner.run(call).await;
-    if answer.is_success() {
-        ctx.fired(fault);
-    }
-    answer
+async fn skip_one_more(fault: Fault, ctx: &Ctx<'_>, call: Call, inner: Chain<'_>) -> Answer {
+    run_with_query_edited(fault, ctx, call, false, inner, |key, value| {
+        let Some(offset @ 1..) = (key == "offset")
+            .then(|| value.parse::<u64>().ok())
+            .flatten()
+        else {
+            return false;
+        };
+        *value = offset.saturating_add(1).to_string();
+        true
+    })
+    .await
 }
 
 /// Reads `sort=name:-1` as `name:1`.
-async fn ascend_by_name(fault: Fault, ctx: &Ctx<'_>, mut call: Call, inner: Chain<'_>) -> Answer {
-    let mut pairs = call.query();
-    let mut changed = false;
-    for (key, value) in &mut pairs {
-        if key == "sort" && value == "name:-1" {
+async fn ascend_by_name(fault: Fault, ctx: &Ctx<'_>, call: Call, inner: Chain<'_>) -> Answer {
+    run_with_query_edited(fault, ctx, call, false, inner, |key, value| {
+        let descending = key == "sort" && value == "name:-1";
+        if descending {
             *value = "name:1".into();
-            changed = true;
         }
-    }
-    if !changed {
-        return inner.run(call).await;
-    }
-    call.set_query(&pairs);
-    let answer = inner.run(call).await;
-    if answer.is_success() {
-        ctx.fired(fault);
-    }
-    answer
+        descending
+    })
+    .await
 }
 
 /// Merges the update's `customFields` into the stored ones.

@@ -199,6 +199,33 @@ pub async fn run_as_owner(
     answer
 }
 
+/// Runs `call` with each query pair passed through `edit`, which says
+/// whether it changed the pair, noting `fault` as fired when a changed call
+/// answers with success. A call that `edit` leaves alone, and that was not
+/// `changed` before (its body, say), goes on as sent.
+pub async fn run_with_query_edited(
+    fault: Fault,
+    ctx: &Ctx<'_>,
+    mut call: Call,
+    mut changed: bool,
+    inner: Chain<'_>,
+    mut edit: impl FnMut(&str, &mut String) -> bool,
+) -> Answer {
+    let mut pairs = call.query();
+    for (key, value) in &mut pairs {
+        changed |= edit(key, value);
+    }
+    if !changed {
+        return inner.run(call).await;
+    }
+    call.set_query(&pairs);
+    let answer = inner.run(call).await;
+    if answer.is_success() {
+        ctx.fired(fault);
+    }
+    answer
+}
+
 /// The rest of the server below one fault: the next faults, then the handlers.
 pub struct Chain<'a> {
     ctx: &'a Ctx<'a>,

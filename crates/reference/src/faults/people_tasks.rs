@@ -5,7 +5,7 @@ use axum::http::Method;
 use serde_json::{Value, json};
 
 use super::Fault;
-use super::layer::{Answer, Call, Chain, Ctx, captures};
+use super::layer::{Answer, Call, Chain, Ctx, captures, run_with_query_edited};
 use crate::state::{read, write};
 
 /// Whether `fault`, one of this area's, may change a request to `method` `path`.
@@ -88,22 +88,14 @@ async fn promote_secret(fault: Fault, ctx: &Ctx<'_>, mut call: Call, inner: Chai
         call.set_json(&Value::Object(body));
         promoted = true;
     }
-    let mut pairs = call.query();
-    for (key, value) in &mut pairs {
-        if key == "secret" && *value == requester {
-            *value = approver.clone();
-            promoted = true;
+    run_with_query_edited(fault, ctx, call, promoted, inner, |key, value| {
+        let requester_secret = key == "secret" && *value == requester;
+        if requester_secret {
+            value.clone_from(&approver);
         }
-    }
-    if !promoted {
-        return inner.run(call).await;
-    }
-    call.set_query(&pairs);
-    let answer = inner.run(call).await;
-    if answer.is_success() {
-        ctx.fired(fault);
-    }
-    answer
+        requester_secret
+    })
+    .await
 }
 
 /// Answers `{"count": "N"}`.
