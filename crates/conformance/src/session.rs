@@ -80,6 +80,9 @@ pub struct User {
     pub email: String,
     /// Whether the harness signed it up in this run.
     pub signed_up: bool,
+    /// Whether the run was given a token for it (`--token`) and so knows
+    /// no password to log in with.
+    pub by_token: bool,
 }
 
 impl std::fmt::Debug for User {
@@ -89,6 +92,7 @@ impl std::fmt::Debug for User {
             .field("password", &redact::REDACTED)
             .field("email", &self.email)
             .field("signed_up", &self.signed_up)
+            .field("by_token", &self.by_token)
             .finish()
     }
 }

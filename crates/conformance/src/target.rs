@@ -156,6 +156,14 @@ impl Target {
     }
 }
 
+/// Why the log-in and sign-up checks do not apply with `--token`.
+pub const TOKEN_MODE: &str = "token mode: no password to log in with";
+
+/// The operations whose checks need the run user's password, waived in
+/// token mode: a duplicate sign-up must repeat the password, lest a server
+/// that wrongly accepts it lock the operator out.
+pub const NEEDS_PASSWORD: &[&str] = &["signupUser"];
+
 /// The username a signed-up user of run `tag` gets.
 pub fn signup_username(tag: &str) -> String {
     format!("{tag}@example.com")
@@ -201,6 +209,7 @@ async fn use_token(session: &mut Session, token: &str) -> Result<(), RunError> {
         password: String::new(),
         email,
         signed_up: false,
+        by_token: true,
     });
     Ok(())
 }
@@ -247,6 +256,7 @@ async fn sign_up(session: &mut Session) -> Result<(), RunError> {
         username,
         password,
         signed_up: true,
+        by_token: false,
     });
     Ok(())
 }
@@ -289,6 +299,7 @@ async fn log_in(session: &mut Session, username: &str, password: &str) -> Result
         password: password.to_string(),
         email,
         signed_up: false,
+        by_token: false,
     });
     Ok(())
 }
