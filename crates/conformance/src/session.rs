@@ -172,9 +172,11 @@ impl Session {
                 self.check(&exchange);
                 Ok(exchange)
             }
-            Err(error @ (TransportError::Budget { .. } | TransportError::FailureStreak { .. })) => {
-                Err(Abort::Budget(error.to_string()))
-            }
+            Err(
+                error @ (TransportError::Budget { .. }
+                | TransportError::FailureStreak { .. }
+                | TransportError::RetryAfter { .. }),
+            ) => Err(Abort::Budget(error.to_string())),
             // The transport recorded the refusal; nothing was sent.
             Err(TransportError::ReadOnly { .. }) => Err(Abort::Step),
             Err(error @ TransportError::Network { .. }) => {
