@@ -136,6 +136,7 @@ pub fn to_value(report: &Report, timings: bool) -> Value {
             "generated_passed": d.generated_passed,
             "files_checked": d.files_checked,
             "files_passed": d.files_passed,
+            "stripped": d.stripped.iter().map(|(file, fields)| json!({"file": file, "fields": fields})).collect::<Vec<_>>(),
         },
         "cleanup": {"deleted": report.cleanup.deleted, "leftovers": leftovers, "kept": kept},
         "requests": {

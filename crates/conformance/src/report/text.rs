@@ -146,6 +146,13 @@ impl Report {
                 d.files_checked, d.files_passed
             )?;
         }
+        for (file, fields) in &d.stripped {
+            writeln!(
+                f,
+                "  {file}: stripped the server-set {} before sending, not compared",
+                fields.join(", ")
+            )?;
+        }
         for scenario in &self.stopped_scenarios {
             writeln!(f, "scenario stopped early: {scenario}")?;
         }
