@@ -136,6 +136,21 @@ fn parse_bytes(text: &str) -> Result<u64, String> {
     })
 }
 
+/// A request budget: a whole number of at least 1.
+fn parse_max_requests(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err(
+            "the smallest useful budget is 1 request: 0 would stop the run before \
+                      its first request (leave `--max-requests` out for the profile's budget)"
+                .into(),
+        ),
+        Ok(limit) => Ok(limit),
+        Err(_) => Err(format!(
+            "expected a whole number of requests of at least 1, got `{text}`"
+        )),
+    }
+}
+
 impl ServerArgs {
     fn options(self, profile: Profile) -> anyhow::Result<Options> {
         anyhow::ensure!(
@@ -176,8 +191,8 @@ struct RunArgs {
     profile: Profile,
 
     /// Most requests the run may send before it stops with exit 4 (cleanup
-    /// excepted) [default: from the profile].
-    #[arg(long, value_name = "N")]
+    /// excepted), at least 1 [default: from the profile].
+    #[arg(long, value_name = "N", value_parser = parse_max_requests)]
     max_requests: Option<u64>,
 
     /// Most requests per second (a token bucket) [default: no limit].
@@ -198,8 +213,8 @@ struct RunArgs {
     #[arg(long)]
     seed: Option<u64>,
 
-    /// How many generated cases to send [default: from the profile].
-    #[arg(long, value_name = "N")]
+    /// How many generated cases to send, at least 1 [default: from the profile].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     cases: Option<u32>,
 
     /// The longest generated sequence of the model [default: from the profile].

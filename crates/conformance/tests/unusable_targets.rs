@@ -305,3 +305,32 @@ fn the_binary_exits_0_against_the_embedded_server_when_appmixer_url_is_empty() {
         "{stderr}"
     );
 }
+
+#[test]
+fn zero_cases_is_refused_like_zero_steps() {
+    for flag in ["--cases", "--steps"] {
+        let output = binary().args([flag, "0"]).output().unwrap();
+
+        assert_eq!(output.status.code(), Some(2), "{flag} 0");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("invalid value '0' for '{flag} <N>'"))
+                && stderr.contains("0 is not in 1.."),
+            "{stderr}"
+        );
+        assert!(output.stdout.is_empty());
+    }
+}
+
+#[test]
+fn a_request_budget_of_zero_is_a_usage_error_naming_the_smallest_useful_value() {
+    let output = binary().args(["--max-requests", "0"]).output().unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--max-requests") && stderr.contains("the smallest useful budget is 1"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
