@@ -229,8 +229,17 @@ impl Session {
             .clone()
             .unwrap_or_else(|| "properties".into());
         let status = exchange.status();
+        let not_json;
         let answer = if status >= 500 {
             "a server error"
+        } else if (200..300).contains(&status) && exchange.json().is_none() {
+            let content_type = exchange
+                .response
+                .content_type
+                .as_deref()
+                .unwrap_or("no content type");
+            not_json = format!("not JSON ({content_type}): is this an Appmixer API URL?");
+            &not_json
         } else {
             "a refusal"
         };
