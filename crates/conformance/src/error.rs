@@ -14,8 +14,15 @@ pub enum RunError {
     Usage(String),
 
     /// `--url` is not an http(s) URL with a host.
-    #[error("`--url` must be an http(s) URL, got `{url}`")]
+    #[error("`--url` must be an http(s) URL, got `{url}`: only http and https are supported")]
     InvalidUrl {
+        /// The URL as given, credentials replaced.
+        url: String,
+    },
+
+    /// `--url` has no host, e.g. `http://`.
+    #[error("`--url` has no host in `{url}`: give one, e.g. `http://127.0.0.1:2200`")]
+    MissingHost {
         /// The URL as given, credentials replaced.
         url: String,
     },
@@ -53,6 +60,16 @@ pub enum RunError {
     /// The spec cannot be loaded or compiled.
     #[error("{0}")]
     Spec(#[from] appmixer_spec::SpecError),
+
+    /// The spec loads but cannot be checked against: a directory, or a
+    /// document without operations.
+    #[error("`--spec`: {} {reason}", path.display())]
+    SpecUnusable {
+        /// The path given.
+        path: PathBuf,
+        /// What is wrong with it and what to do.
+        reason: String,
+    },
 
     /// The embedded reference server did not start.
     #[error("cannot start the embedded reference server: {0}")]

@@ -16,6 +16,10 @@ use reqwest::Method;
 /// How many failed requests in a row stop the run when none is given.
 pub const DEFAULT_MAX_CONSECUTIVE_FAILURES: u32 = 20;
 
+/// A `Retry-After` longer than this stops the run (exit status 4): a server
+/// that asks for a pause that long is not going to answer a run in time.
+pub const RETRY_AFTER_LIMIT: Duration = Duration::from_secs(60);
+
 /// The operations that are sent with a method other than `GET` or `HEAD`
 /// but change nothing on the server: logging in only exchanges credentials
 /// for a token, so `--read-only` runs with credentials may send it.
@@ -30,7 +34,8 @@ pub struct Guards {
     pub max_requests: u64,
     /// The most requests per second, or `None` for no limit.
     pub rate: Option<f64>,
-    /// How many transport errors and 5xx answers in a row stop the run.
+    /// How many failed requests in a row stop the run (see
+    /// [`FailureStreak`]); 0 never stops it.
     pub max_consecutive_failures: u32,
 }
 
@@ -65,16 +70,25 @@ pub enum Stop {
         /// What the last failure was.
         last: String,
     },
+    /// The server asked for a pause longer than [`RETRY_AFTER_LIMIT`].
+    RetryAfter {
+        /// The operation whose answer asked for it.
+        operation: String,
+        /// The `Retry-After` value, as sent.
+        value: String,
+    },
     /// The operator interrupted the run (Ctrl-C).
     Interrupted,
 }
 
 impl Stop {
-    /// A short name for reports: `budget`, `consecutive-failures` or `interrupted`.
+    /// A short name for reports: `budget`, `consecutive-failures`,
+    /// `retry-after` or `interrupted`.
     pub fn name(&self) -> &'static str {
         match self {
             Stop::Budget { .. } => "budget",
             Stop::FailureStreak { .. } => "consecutive-failures",
+            Stop::RetryAfter { .. } => "retry-after",
             Stop::Interrupted => "interrupted",
         }
     }
@@ -93,12 +107,27 @@ impl fmt::Display for Stop {
                 "the server failed {count} requests in a row (last: {last}); check that it is \
                  healthy, or raise `--max-consecutive-failures`"
             ),
+            Stop::RetryAfter { operation, value } => {
+                f.write_str(&retry_after_message(operation, value))
+            }
             Stop::Interrupted => f.write_str("interrupted (Ctrl-C); cleaning up"),
         }
     }
 }
 
-/// Counts consecutive failed requests: transport errors and 5xx answers.
+/// Why a run stops at a `Retry-After` of `value` on `operation`.
+pub fn retry_after_message(operation: &str, value: &str) -> String {
+    format!(
+        "{operation} answered `Retry-After: {value}`, a longer pause than the {} s a run \
+         waits; the run stops: try again when the server accepts requests, or lower `--rate`",
+        RETRY_AFTER_LIMIT.as_secs()
+    )
+}
+
+/// Counts consecutive failed requests: transport errors, 5xx answers, 429
+/// answers still refused after their retries, and 401 answers to the
+/// session's own token (the run has no other to use, so every later request
+/// would be refused alike).
 #[derive(Debug, Clone)]
 pub struct FailureStreak {
     limit: u32,

@@ -333,8 +333,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         .spec
         .clone()
         .unwrap_or_else(appmixer_spec::default_path);
-    let spec = Spec::load(&spec_path)?;
-    let catalog = Catalog::from_spec(&spec)?;
+    let (spec, catalog) = load_spec(&spec_path)?;
     let examples = Examples::from_spec(&spec);
     let validator = Validator::new(&spec)?;
     let tag = new_run_tag();
@@ -416,6 +415,13 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         }
     };
     plan_coverage(&mut session, &catalog, options.read_only);
+    if matches!(login, Login::Token(_)) {
+        for operation in target::NEEDS_PASSWORD {
+            for kind in [CheckKind::Status, CheckKind::Semantics] {
+                session.plan.waive(operation, kind, target::TOKEN_MODE);
+            }
+        }
+    }
 
     let mut descriptor_summary = descriptors::DescriptorSummary {
         seed,
@@ -530,6 +536,31 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     Ok(report)
 }
 
+/// Loads the spec at `path` and its catalog; a directory, or a spec that
+/// declares no operation, is a spec error naming the path, not something to
+/// check a server against.
+fn load_spec(path: &std::path::Path) -> Result<(Spec, Catalog), RunError> {
+    if path.is_dir() {
+        return Err(RunError::SpecUnusable {
+            path: path.to_path_buf(),
+            reason: "is a directory; `--spec` expects the OpenAPI YAML file, e.g. \
+                     `spec/appmixer.yaml`"
+                .into(),
+        });
+    }
+    let spec = Spec::load(path)?;
+    let catalog = Catalog::from_spec(&spec)?;
+    if catalog.operations().is_empty() {
+        return Err(RunError::SpecUnusable {
+            path: path.to_path_buf(),
+            reason: "declares no operations (its `paths` are missing or empty); give the \
+                     Appmixer OpenAPI spec, e.g. `spec/appmixer.yaml`"
+                .into(),
+        });
+    }
+    Ok((spec, catalog))
+}
+
 /// A signed-in session with the server some options name, for the
 /// subcommands that do not run the checks.
 pub struct Connected {
@@ -556,8 +587,7 @@ pub async fn connect(options: &Options) -> Result<Connected, RunError> {
         .spec
         .clone()
         .unwrap_or_else(appmixer_spec::default_path);
-    let spec = Spec::load(&spec_path)?;
-    let catalog = Catalog::from_spec(&spec)?;
+    let (spec, catalog) = load_spec(&spec_path)?;
     let validator = Validator::new(&spec)?;
     let target = match url {
         Some(url) => Target::remote(url),

@@ -29,7 +29,8 @@ Exit status:
   3  a required property was never checked; the report says why (e.g. \"all answers
      were 401: are the credentials right?\", \"needs a second user\")
   4  a safety guard stopped the run: --max-requests used up, the server failed
-     --max-consecutive-failures requests in a row, or Ctrl-C
+     --max-consecutive-failures requests in a row, it asked for a Retry-After of
+     more than 60 s, or Ctrl-C
 
 `replay FILE` exits 0 when every step of the saved case passes (FIXED), 1 when one
 still fails, and 2 on a usage, spec or connection error.
@@ -135,6 +136,21 @@ fn parse_bytes(text: &str) -> Result<u64, String> {
     })
 }
 
+/// A request budget: a whole number of at least 1.
+fn parse_max_requests(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err(
+            "the smallest useful budget is 1 request: 0 would stop the run before \
+                      its first request (leave `--max-requests` out for the profile's budget)"
+                .into(),
+        ),
+        Ok(limit) => Ok(limit),
+        Err(_) => Err(format!(
+            "expected a whole number of requests of at least 1, got `{text}`"
+        )),
+    }
+}
+
 impl ServerArgs {
     fn options(self, profile: Profile) -> anyhow::Result<Options> {
         anyhow::ensure!(
@@ -175,15 +191,17 @@ struct RunArgs {
     profile: Profile,
 
     /// Most requests the run may send before it stops with exit 4 (cleanup
-    /// excepted) [default: from the profile].
-    #[arg(long, value_name = "N")]
+    /// excepted), at least 1 [default: from the profile].
+    #[arg(long, value_name = "N", value_parser = parse_max_requests)]
     max_requests: Option<u64>,
 
     /// Most requests per second (a token bucket) [default: no limit].
     #[arg(long, value_name = "PER_SECOND")]
     rate: Option<f64>,
 
-    /// Transport errors and 5xx answers in a row that stop the run with exit 4.
+    /// Failed requests in a row that stop the run with exit 4: transport
+    /// errors, 5xx answers, 429 answers still refused after their retries,
+    /// and 401 answers to the run's own token. 0 never stops the run.
     #[arg(long, value_name = "N", default_value_t = appmixer_conformance::guards::DEFAULT_MAX_CONSECUTIVE_FAILURES)]
     max_consecutive_failures: u32,
 
@@ -195,8 +213,8 @@ struct RunArgs {
     #[arg(long)]
     seed: Option<u64>,
 
-    /// How many generated cases to send [default: from the profile].
-    #[arg(long, value_name = "N")]
+    /// How many generated cases to send, at least 1 [default: from the profile].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     cases: Option<u32>,
 
     /// The longest generated sequence of the model [default: from the profile].
@@ -207,7 +225,10 @@ struct RunArgs {
     #[arg(long, value_name = "DIR", default_value = appmixer_conformance::DEFAULT_FAILURES_DIR)]
     save_failures: PathBuf,
 
-    /// Directory of flow files (*.json, whole flow objects) to send and read back.
+    /// Directory of flow files (*.json, whole flow objects) to send and read
+    /// back. The fields a server sets (flowId, userId, stage, btime, mtime,
+    /// started, stopped, _id), as in a flow saved from a server's answer, are
+    /// stripped before sending and not compared; the report names them per file.
     #[arg(long, value_name = "DIR")]
     descriptors: Option<PathBuf>,
 

@@ -80,6 +80,9 @@ pub struct User {
     pub email: String,
     /// Whether the harness signed it up in this run.
     pub signed_up: bool,
+    /// Whether the run was given a token for it (`--token`) and so knows
+    /// no password to log in with.
+    pub by_token: bool,
 }
 
 impl std::fmt::Debug for User {
@@ -89,6 +92,7 @@ impl std::fmt::Debug for User {
             .field("password", &redact::REDACTED)
             .field("email", &self.email)
             .field("signed_up", &self.signed_up)
+            .field("by_token", &self.by_token)
             .finish()
     }
 }
@@ -168,9 +172,11 @@ impl Session {
                 self.check(&exchange);
                 Ok(exchange)
             }
-            Err(error @ (TransportError::Budget { .. } | TransportError::FailureStreak { .. })) => {
-                Err(Abort::Budget(error.to_string()))
-            }
+            Err(
+                error @ (TransportError::Budget { .. }
+                | TransportError::FailureStreak { .. }
+                | TransportError::RetryAfter { .. }),
+            ) => Err(Abort::Budget(error.to_string())),
             // The transport recorded the refusal; nothing was sent.
             Err(TransportError::ReadOnly { .. }) => Err(Abort::Step),
             Err(error @ TransportError::Network { .. }) => {
@@ -223,8 +229,17 @@ impl Session {
             .clone()
             .unwrap_or_else(|| "properties".into());
         let status = exchange.status();
+        let not_json;
         let answer = if status >= 500 {
             "a server error"
+        } else if (200..300).contains(&status) && exchange.json().is_none() {
+            let content_type = exchange
+                .response
+                .content_type
+                .as_deref()
+                .unwrap_or("no content type");
+            not_json = format!("not JSON ({content_type}): is this an Appmixer API URL?");
+            &not_json
         } else {
             "a refusal"
         };

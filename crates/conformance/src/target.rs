@@ -67,12 +67,16 @@ pub fn parse_url(text: &str) -> Result<Url, RunError> {
                 port: port_text(&shown),
             });
         }
+        Err(url::ParseError::EmptyHost) if has_http_scheme(text) => {
+            return Err(RunError::MissingHost { url: shown });
+        }
         Err(_) => return Err(invalid()),
     };
-    let usable = matches!(url.scheme(), "http" | "https")
-        && url.host_str().is_some_and(|host| !host.is_empty());
-    if !usable {
+    if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(RunError::MissingHost { url: shown });
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(RunError::CredentialsInUrl { url: shown });
@@ -84,6 +88,11 @@ pub fn parse_url(text: &str) -> Result<Url, RunError> {
         });
     }
     Ok(url)
+}
+
+fn has_http_scheme(text: &str) -> bool {
+    let lower = text.trim_start().to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
 }
 
 /// `text` with the userinfo of its authority (`user:password@`) replaced,
@@ -156,6 +165,14 @@ impl Target {
     }
 }
 
+/// Why the log-in and sign-up checks do not apply with `--token`.
+pub const TOKEN_MODE: &str = "token mode: no password to log in with";
+
+/// The operations whose checks need the run user's password, waived in
+/// token mode: a duplicate sign-up must repeat the password, lest a server
+/// that wrongly accepts it lock the operator out.
+pub const NEEDS_PASSWORD: &[&str] = &["signupUser"];
+
 /// The username a signed-up user of run `tag` gets.
 pub fn signup_username(tag: &str) -> String {
     format!("{tag}@example.com")
@@ -201,6 +218,7 @@ async fn use_token(session: &mut Session, token: &str) -> Result<(), RunError> {
         password: String::new(),
         email,
         signed_up: false,
+        by_token: true,
     });
     Ok(())
 }
@@ -228,6 +246,17 @@ async fn sign_up(session: &mut Session) -> Result<(), RunError> {
             ),
         });
     }
+    if exchange.status() == 404 {
+        return Err(RunError::Connection {
+            url: session.transport.base_url().to_string(),
+            reason: format!(
+                "signing up `{username}` answered 404 at {} ({}): no sign-up there; check \
+                 the base URL given as `--url` (the API's paths such as `/user` follow it)",
+                exchange.request.url,
+                message_of(&body)
+            ),
+        });
+    }
     if !exchange.is_success() {
         return Err(RunError::Connection {
             url: session.transport.base_url().to_string(),
@@ -247,6 +276,7 @@ async fn sign_up(session: &mut Session) -> Result<(), RunError> {
         username,
         password,
         signed_up: true,
+        by_token: false,
     });
     Ok(())
 }
@@ -289,6 +319,7 @@ async fn log_in(session: &mut Session, username: &str, password: &str) -> Result
         password: password.to_string(),
         email,
         signed_up: false,
+        by_token: false,
     });
     Ok(())
 }
@@ -317,25 +348,72 @@ async fn send(session: &mut Session, call: Call) -> Result<Exchange, RunError> {
 
 /// The JSON body of a sign-in answer, or an error saying the server does not
 /// speak the API.
+///
+/// A redirect and a 429 are named as such first: neither is the API's
+/// answer, and the harness follows no redirect (a redirect could carry the
+/// credentials elsewhere) and retries a 429 only briefly.
 fn api_answer(session: &Session, exchange: &Exchange) -> Result<Value, RunError> {
+    let connection = |reason: String| RunError::Connection {
+        url: session.transport.base_url().to_string(),
+        reason,
+    };
+    let status = exchange.status();
+    if matches!(status, 301 | 302 | 303 | 307 | 308) {
+        let location = header_of(exchange, "location").unwrap_or("no `Location`");
+        return Err(connection(format!(
+            "{} at {} answered {status}, a redirect to `{location}`; the harness does not \
+             follow redirects: give the URL the API answers at as `--url`",
+            exchange.operation, exchange.request.url
+        )));
+    }
+    if status == 429 {
+        let retry_after = header_of(exchange, "retry-after")
+            .map(|value| format!("`Retry-After: {value}`"))
+            .unwrap_or_else(|| "no `Retry-After`".into());
+        return Err(connection(format!(
+            "{} answered 429 (too many requests) with {retry_after}, still after the \
+             transport's retries; wait that long and run again, or lower `--rate`",
+            exchange.operation
+        )));
+    }
     let content_type = exchange
         .response
         .content_type
         .clone()
         .unwrap_or_else(|| "no content type".into());
-    match exchange.json() {
-        Some(body) if body.is_object() => Ok(body),
-        _ => Err(RunError::Connection {
-            url: session.transport.base_url().to_string(),
-            reason: format!(
-                "{} answered {} with {content_type} that is not a JSON object ({}); \
-                 check that `--url` is the base URL of an Appmixer API",
-                exchange.operation,
-                exchange.status(),
-                redact::body_preview(&exchange.response.body, 60)
-            ),
-        }),
+    let body = exchange.json();
+    if status == 404 && !body.as_ref().is_some_and(Value::is_object) {
+        return Err(connection(format!(
+            "{} answered 404 at {}: the API is not there; check the base URL given as \
+             `--url` (the API's paths such as `/user` follow it)",
+            exchange.operation, exchange.request.url
+        )));
     }
+    match body {
+        Some(body) if body.is_object() => Ok(body),
+        Some(_) => Err(connection(format!(
+            "{} answered {status} with JSON that is not an object ({}); check that `--url` \
+             is the base URL of an Appmixer API",
+            exchange.operation,
+            redact::body_preview(&exchange.response.body, 60)
+        ))),
+        None => Err(connection(format!(
+            "{} answered {status} with a body that is not JSON ({content_type}): is this an \
+             Appmixer API URL? ({})",
+            exchange.operation,
+            redact::body_preview(&exchange.response.body, 60)
+        ))),
+    }
+}
+
+/// The value of the response header `name`, as sent.
+fn header_of<'a>(exchange: &'a Exchange, name: &str) -> Option<&'a str> {
+    exchange
+        .response
+        .headers
+        .iter()
+        .find(|(header, _)| header.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
 }
 
 fn token_of(
@@ -344,8 +422,21 @@ fn token_of(
     body: &Value,
     pointer: &str,
 ) -> Result<String, RunError> {
-    match body.pointer(pointer).and_then(Value::as_str) {
-        Some(token) if !token.is_empty() => Ok(token.to_string()),
+    let wrong_type = |found: &str| RunError::Connection {
+        url: session.transport.base_url().to_string(),
+        reason: format!(
+            "{} answered {} with a `token` of the wrong type ({found}, expected a string); \
+             check that `--url` is the base URL of an Appmixer API",
+            exchange.operation,
+            exchange.status()
+        ),
+    };
+    match body.pointer(pointer) {
+        Some(Value::String(token)) if !token.is_empty() => Ok(token.to_string()),
+        Some(Value::Number(_)) => Err(wrong_type("a number")),
+        Some(Value::Bool(_)) => Err(wrong_type("a boolean")),
+        Some(Value::Array(_)) => Err(wrong_type("an array")),
+        Some(Value::Object(_)) => Err(wrong_type("an object")),
         _ => Err(RunError::Connection {
             url: session.transport.base_url().to_string(),
             reason: format!(
@@ -377,10 +468,11 @@ mod tests {
         let error = parse_url("ftp://x").unwrap_err();
         assert_eq!(
             error.to_string(),
-            "`--url` must be an http(s) URL, got `ftp://x`"
+            "`--url` must be an http(s) URL, got `ftp://x`: only http and https are supported"
         );
         assert!(parse_url("localhost:2200").is_err());
-        assert!(parse_url("http://").is_err());
+        let no_host = parse_url("http://").unwrap_err().to_string();
+        assert!(no_host.contains("has no host in `http://`"), "{no_host}");
     }
 
     #[test]

@@ -20,7 +20,10 @@
 //! retries transport errors on `GET` only (other methods may have taken
 //! effect), and `429`/`503` answers a bounded number of times, waiting as
 //! long as their `Retry-After` asks, in seconds or as an HTTP date (at most
-//! [`MAX_RETRY_AFTER`]), or backing off exponentially when they do not say.
+//! [`MAX_RETRY_AFTER`]), or backing off exponentially when they do not say;
+//! one that asks for more than [`guards::RETRY_AFTER_LIMIT`] stops the run.
+//! A 429 still refused after its retries and a 401 to the session's own
+//! token count towards the failure streak like a 5xx.
 //! A response body is read up to a limit (`--max-body`, [`DEFAULT_MAX_BODY`]
 //! by default): a server that sends more, or never ends its body, fails that
 //! exchange instead of filling the harness's memory. The transport counts
@@ -366,6 +369,15 @@ pub enum TransportError {
         last: String,
     },
 
+    /// The server asked for a pause longer than a run waits.
+    #[error("{}", guards::retry_after_message(operation, value))]
+    RetryAfter {
+        /// The `operationId` whose answer asked for it.
+        operation: String,
+        /// The `Retry-After` value, as sent.
+        value: String,
+    },
+
     /// `--read-only` refused a request that could change something.
     #[error(
         "`--read-only` refused {method} {path} ({operation}): only GET and HEAD requests are sent"
@@ -618,6 +630,7 @@ impl Transport {
             });
         }
         let shown_url = redact::url(&url);
+        let own_token = call.auth == CallAuth::Session && auth == SentAuth::RunUser;
         let mut retries = 0;
 
         loop {
@@ -645,9 +658,43 @@ impl Transport {
 
             match outcome.map(Received::parsed) {
                 Ok(response) => {
-                    let failed = (response.status >= 500)
-                        .then(|| format!("{} answered {}", operation.id, response.status));
-                    self.streak.observe(failed);
+                    if let Some(value) = self.too_long_a_pause(&response) {
+                        tracing::warn!(
+                            operation = %operation.id,
+                            status = response.status,
+                            retry_after = %value,
+                            "the server asked for a longer pause than a run waits; stopping"
+                        );
+                        self.stop.get_or_insert(Stop::RetryAfter {
+                            operation: operation.id.clone(),
+                            value: value.clone(),
+                        });
+                        return Err(TransportError::RetryAfter {
+                            operation: operation.id.clone(),
+                            value,
+                        });
+                    }
+                    let pause = retry_pause(&response, retries, SystemTime::now())
+                        .filter(|_| retries < MAX_RETRIES);
+                    let failed = match response.status {
+                        status if status >= 500 => {
+                            Some(format!("{} answered {status}", operation.id))
+                        }
+                        429 => Some(format!(
+                            "{} answered 429 after {retries} retries",
+                            operation.id
+                        )),
+                        401 if own_token => Some(format!(
+                            "{} answered 401 to the run's own token: are the credentials \
+                             (or `--token`) right?",
+                            operation.id
+                        )),
+                        _ => None,
+                    };
+                    // A 429 that is retried has not failed yet: its retry says.
+                    if response.status != 429 || pause.is_none() {
+                        self.streak.observe(failed);
+                    }
                     tracing::debug!(
                         operation = %operation.id,
                         method = %operation.method,
@@ -661,9 +708,7 @@ impl Transport {
                         body = %redact::body_preview(&response.body, 2048),
                         "response body"
                     );
-                    if let Some(pause) = retry_pause(&response, retries, SystemTime::now())
-                        && retries < MAX_RETRIES
-                    {
+                    if let Some(pause) = pause {
                         retries += 1;
                         tracing::info!(
                             operation = %operation.id,
@@ -759,6 +804,18 @@ impl Transport {
             return Err(error);
         }
         Ok(())
+    }
+
+    /// The `Retry-After` of `response` when it asks for a longer pause than
+    /// [`guards::RETRY_AFTER_LIMIT`] and the guards are enforced (cleanup
+    /// records such an answer instead of stopping).
+    fn too_long_a_pause(&self, response: &Received) -> Option<String> {
+        if self.guards_lifted || !matches!(response.status, 429 | 503) {
+            return None;
+        }
+        let value = retry_after_of(response)?;
+        let pause = asked_pause(value.trim(), SystemTime::now())?;
+        (pause > guards::RETRY_AFTER_LIMIT).then(|| value.to_string())
     }
 
     /// Waits for the rate limit, if there is one.
@@ -985,17 +1042,22 @@ fn retry_pause(response: &Received, retries: u32, now: SystemTime) -> Option<Dur
     if response.status != 429 && response.status != 503 {
         return None;
     }
-    let retry_after = response
-        .headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(RETRY_AFTER.as_str()))
-        .and_then(|(_, value)| asked_pause(value.trim(), now));
+    let retry_after = retry_after_of(response).and_then(|value| asked_pause(value.trim(), now));
     match retry_after {
         // A server asking for a longer pause than a run can afford gets its
         // answer recorded instead.
         Some(pause) => (pause <= MAX_RETRY_AFTER).then_some(pause),
         None => Some(BACKOFF_START * 2u32.saturating_pow(retries)),
     }
+}
+
+/// The `Retry-After` header of `response`, as sent.
+pub(crate) fn retry_after_of(response: &Received) -> Option<&str> {
+    response
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(RETRY_AFTER.as_str()))
+        .map(|(_, value)| value.as_str())
 }
 
 /// The pause a `Retry-After` value asks for at `now`: a number of seconds,

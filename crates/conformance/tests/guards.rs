@@ -1,5 +1,7 @@
 //! The transport's guards: the request budget stops a run cleanly (and
-//! cleanup still runs), and `429` answers with `Retry-After` are retried.
+//! cleanup still runs), `429` answers with `Retry-After` are retried, a
+//! server that keeps answering 429 trips the failure streak, and one that
+//! asks for a pause longer than a run waits stops it at once.
 
 mod common;
 
@@ -13,6 +15,29 @@ use axum::response::{IntoResponse, Response};
 
 use appmixer_conformance::Options;
 use appmixer_conformance::cleanup::Kind;
+use appmixer_conformance::guards::Stop;
+
+/// A router that lets the signing in through (`POST /user`, `POST
+/// /user/auth`, `GET /user`) and answers every other request 429 with
+/// `retry_after`, counting what it refused.
+fn refusing_after_signup(retry_after: &'static str, refused: Arc<AtomicU32>) -> axum::Router {
+    common::reference_router().layer(middleware::from_fn(move |request: Request, next: Next| {
+        let refused = refused.clone();
+        async move {
+            let signs_in = request.uri().path().starts_with("/user");
+            if signs_in {
+                return next.run(request).await;
+            }
+            refused.fetch_add(1, Ordering::SeqCst);
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, retry_after)],
+                "slow down",
+            )
+                .into_response()
+        }
+    }))
+}
 
 #[tokio::test]
 async fn an_exhausted_budget_stops_the_run_and_cleanup_still_deletes() {
@@ -106,4 +131,55 @@ async fn a_429_with_retry_after_is_retried_and_the_run_passes() {
         "the refused call was sent again"
     );
     assert!(report.failures.is_empty(), "unexpected failures:\n{report}");
+}
+
+#[tokio::test]
+async fn a_server_answering_only_429_trips_the_failure_streak_long_before_the_budget() {
+    let refused = Arc::new(AtomicU32::new(0));
+    let base = common::serve(refusing_after_signup("1", refused.clone())).await;
+
+    let report = appmixer_conformance::run(Options {
+        max_consecutive_failures: 3,
+        ..common::signup_options(&base)
+    })
+    .await
+    .expect("the run starts");
+
+    assert_eq!(report.exit_code(), 4, "{report}");
+    assert!(
+        matches!(report.stop, Some(Stop::FailureStreak { count: 3, .. })),
+        "{:?}",
+        report.stop
+    );
+    assert!(
+        report.to_string().contains("answered 429 after 3 retries"),
+        "{report}"
+    );
+    // Three calls of four attempts each, and cleanup's few.
+    let sent = refused.load(Ordering::SeqCst);
+    assert!(sent < 40, "{sent} requests refused before the run stopped");
+    assert!(report.requests < common::signup_options(&base).max_requests / 100);
+}
+
+#[tokio::test]
+async fn a_retry_after_of_an_hour_stops_the_run_at_once_and_names_it() {
+    let refused = Arc::new(AtomicU32::new(0));
+    let base = common::serve(refusing_after_signup("3600", refused.clone())).await;
+
+    let report = appmixer_conformance::run(common::signup_options(&base))
+        .await
+        .expect("the run starts");
+
+    assert_eq!(report.exit_code(), 4, "{report}");
+    assert!(
+        matches!(&report.stop, Some(Stop::RetryAfter { value, .. }) if value == "3600"),
+        "{:?}",
+        report.stop
+    );
+    let printed = report.to_string();
+    assert!(printed.contains("Retry-After: 3600"), "{printed}");
+    assert!(printed.contains("60 s"), "{printed}");
+    // The refused request, then cleanup's lists and deletes, none retried.
+    let sent = refused.load(Ordering::SeqCst);
+    assert!(sent < 20, "{sent} requests refused before the run stopped");
 }

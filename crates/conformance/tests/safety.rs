@@ -340,7 +340,7 @@ async fn a_server_failing_every_request_after_sign_up_stops_the_run_with_exit_4(
 }
 
 #[tokio::test]
-async fn a_server_refusing_the_runs_token_everywhere_exits_3_with_the_credentials_hint() {
+async fn a_server_refusing_the_runs_token_everywhere_stops_with_exit_4_and_the_credentials_hint() {
     let app = common::reference_router().layer(middleware::from_fn(
         |request: Request, next: Next| async move {
             let signs_in = request.method() == Method::POST
@@ -364,7 +364,18 @@ async fn a_server_refusing_the_runs_token_everywhere_exits_3_with_the_credential
     .expect("the run starts");
 
     assert!(report.failures.is_empty(), "401s are no evidence: {report}");
-    assert_eq!(report.exit_code(), 3, "{report}");
+    assert_eq!(report.exit_code(), 4, "{report}");
+    assert!(
+        matches!(report.stop, Some(Stop::FailureStreak { .. })),
+        "{:?}",
+        report.stop
+    );
+    assert!(
+        report
+            .to_string()
+            .contains("answered 401 to the run's own token"),
+        "{report}"
+    );
     let required: Vec<_> = report.not_checked.iter().filter(|n| n.required).collect();
     assert!(
         required

@@ -181,7 +181,7 @@ async fn a_url_that_is_not_http_is_refused_with_the_value() {
 
     assert_eq!(
         error.to_string(),
-        "`--url` must be an http(s) URL, got `ftp://x`"
+        "`--url` must be an http(s) URL, got `ftp://x`: only http and https are supported"
     );
 }
 
@@ -304,4 +304,226 @@ fn the_binary_exits_0_against_the_embedded_server_when_appmixer_url_is_empty() {
         stderr.contains("phase 1/") && stderr.contains(": target"),
         "{stderr}"
     );
+}
+
+#[test]
+fn zero_cases_is_refused_like_zero_steps() {
+    for flag in ["--cases", "--steps"] {
+        let output = binary().args([flag, "0"]).output().unwrap();
+
+        assert_eq!(output.status.code(), Some(2), "{flag} 0");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("invalid value '0' for '{flag} <N>'"))
+                && stderr.contains("0 is not in 1.."),
+            "{stderr}"
+        );
+        assert!(output.stdout.is_empty());
+    }
+}
+
+#[test]
+fn a_request_budget_of_zero_is_a_usage_error_naming_the_smallest_useful_value() {
+    let output = binary().args(["--max-requests", "0"]).output().unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--max-requests") && stderr.contains("the smallest useful budget is 1"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
+
+/// The message of the error a signed-up run against `app` ends with.
+async fn setup_message(app: axum::Router, path: &str) -> String {
+    let base = common::serve(app).await;
+    let error = run_error(common::signup_options(&format!("{base}{path}"))).await;
+    assert!(matches!(error, RunError::Connection { .. }), "{error:?}");
+    assert_eq!(error.exit_code(), 2);
+    error.to_string()
+}
+
+#[tokio::test]
+async fn a_sign_up_answered_404_at_a_wrong_base_path_suggests_checking_the_base_url() {
+    let app = axum::Router::new().nest("/v1", common::reference_router());
+
+    let message = setup_message(app, "/api").await;
+
+    assert!(message.contains("check the base URL"), "{message}");
+    assert!(message.contains("/api/user"), "{message}");
+    assert!(!message.contains("restrict user creation"), "{message}");
+}
+
+#[tokio::test]
+async fn a_sign_up_answered_403_says_the_server_may_restrict_user_creation() {
+    let app = axum::Router::new().fallback(|| async {
+        (
+            axum::http::StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"statusCode":403,"error":"Forbidden","message":"sign-up is disabled"}"#,
+        )
+            .into_response()
+    });
+
+    let message = setup_message(app, "").await;
+
+    assert!(message.contains("restrict user creation"), "{message}");
+}
+
+#[tokio::test]
+async fn a_429_at_sign_up_names_its_retry_after() {
+    let app = axum::Router::new().fallback(|| async {
+        (
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "0")],
+            "slow down",
+        )
+            .into_response()
+    });
+
+    let message = setup_message(app, "").await;
+
+    assert!(message.contains("429"), "{message}");
+    assert!(message.contains("Retry-After: 0"), "{message}");
+}
+
+#[tokio::test]
+async fn a_redirect_at_sign_up_names_its_location_and_is_not_followed() {
+    for status in [301u16, 302, 307, 308] {
+        let followed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = followed.clone();
+        let app = axum::Router::new()
+            .route(
+                "/elsewhere/user",
+                axum::routing::any(move || {
+                    seen.store(true, std::sync::atomic::Ordering::SeqCst);
+                    async { "followed" }
+                }),
+            )
+            .fallback(move || async move {
+                (
+                    axum::http::StatusCode::from_u16(status).unwrap(),
+                    [(header::LOCATION, "http://127.0.0.1:9/elsewhere/user")],
+                )
+                    .into_response()
+            });
+
+        let message = setup_message(app, "").await;
+
+        assert!(message.contains(&format!("answered {status}")), "{message}");
+        assert!(
+            message.contains("a redirect to `http://127.0.0.1:9/elsewhere/user`"),
+            "{message}"
+        );
+        assert!(message.contains("does not follow redirects"), "{message}");
+        assert!(!followed.load(std::sync::atomic::Ordering::SeqCst));
+    }
+}
+
+#[tokio::test]
+async fn a_log_in_answering_a_numeric_token_says_the_token_has_the_wrong_type() {
+    let app = axum::Router::new().fallback(|| async {
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"token": 12345}"#,
+        )
+            .into_response()
+    });
+    let base = common::serve(app).await;
+
+    let error = run_error(Options {
+        url: Some(base),
+        username: Some("jane@example.com".into()),
+        password: Some("pw".into()),
+        ..Options::default()
+    })
+    .await;
+
+    let message = error.to_string();
+    assert!(
+        message.contains("wrong type (a number, expected a string)"),
+        "{message}"
+    );
+    assert!(!message.contains("without a `token`"), "{message}");
+}
+
+#[tokio::test]
+async fn a_200_html_setup_answer_is_described_as_not_json() {
+    let app = axum::Router::new().fallback(|| async {
+        (
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html>maintenance</html>",
+        )
+            .into_response()
+    });
+
+    let message = setup_message(app, "").await;
+
+    assert!(
+        message.contains("not JSON (text/html): is this an Appmixer API URL?"),
+        "{message}"
+    );
+    assert!(!message.contains("refus"), "{message}");
+}
+
+#[tokio::test]
+async fn a_spec_without_paths_is_a_spec_error_naming_the_file() {
+    let dir = common::scratch_dir("no-paths");
+    let path = dir.join("nopaths.yaml");
+    std::fs::write(
+        &path,
+        "openapi: 3.0.3\ninfo:\n  title: empty\n  version: '1'\npaths: {}\n",
+    )
+    .unwrap();
+
+    let error = run_error(Options {
+        spec: Some(path.clone()),
+        ..Options::default()
+    })
+    .await;
+
+    assert_eq!(error.exit_code(), 2);
+    assert!(
+        !matches!(error, RunError::Connection { .. }),
+        "not a server problem: {error:?}"
+    );
+    let message = error.to_string();
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_spec_that_is_a_directory_says_so_and_asks_for_the_yaml_file() {
+    let dir = common::scratch_dir("spec-dir");
+
+    let error = run_error(Options {
+        spec: Some(dir.clone()),
+        ..Options::default()
+    })
+    .await;
+
+    let message = error.to_string();
+    assert!(message.contains("is a directory"), "{message}");
+    assert!(message.contains("YAML file"), "{message}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_url_without_a_host_or_with_another_scheme_says_which() {
+    let no_host = binary()
+        .args(["--url", "http://", "--signup"])
+        .output()
+        .unwrap();
+    let ftp = binary()
+        .args(["--url", "ftp://x", "--signup"])
+        .output()
+        .unwrap();
+
+    assert_eq!(no_host.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&no_host.stderr);
+    assert!(stderr.contains("has no host"), "{stderr}");
+    assert_eq!(ftp.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&ftp.stderr);
+    assert!(stderr.contains("only http and https"), "{stderr}");
 }

@@ -93,3 +93,46 @@ async fn credentials_mode_signs_no_new_user_up() {
     assert_eq!(signups.calls, 1, "only the duplicate sign-up is sent");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_run_with_a_token_only_passes_and_waives_the_password_checks() {
+    let server = appmixer_reference::spawn()
+        .await
+        .expect("the reference server starts");
+    let base = server.base_url();
+    common::sign_up(&base, "holder@example.com", "pw-holder-1234").await;
+    common::sign_up(&base, "other@example.com", "pw-other-1234").await;
+    let token = common::log_in(&base, "holder@example.com", "pw-holder-1234").await;
+    // The second user is there for the isolation checks, which need one in
+    // every mode but `--signup`.
+    let options = Options {
+        url: Some(base.clone()),
+        token: Some(token),
+        username_b: Some("other@example.com".into()),
+        password_b: Some("pw-other-1234".into()),
+        cases: 2,
+        ..Options::default()
+    };
+
+    let report = appmixer_conformance::run(options)
+        .await
+        .expect("the run starts");
+
+    assert!(report.failures.is_empty(), "unexpected failures:\n{report}");
+    assert_eq!(report.exit_code(), 0, "{report}");
+    let waived: Vec<(&str, &str)> = report
+        .not_applicable
+        .iter()
+        .map(|n| (n.operation.as_str(), n.reason.as_str()))
+        .collect();
+    assert!(
+        waived.contains(&("signupUser", "token mode: no password to log in with")),
+        "{waived:?}"
+    );
+    assert_eq!(report.row("signupUser").expect("a row").calls, 0);
+    assert!(
+        report.to_string().contains("NOT APPLICABLE"),
+        "the report names what does not apply:\n{report}"
+    );
+    server.shutdown().await;
+}

@@ -220,3 +220,98 @@ async fn a_record_count_off_by_one_fails_count_matches_list_and_blames_the_count
     assert!(!printed.contains("Some("), "{printed}");
     assert!(printed.contains("actual:   count 3"), "{printed}");
 }
+
+async fn refuse_charts_with_404(request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with("/charts") {
+        return Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                json!({"statusCode": 404, "error": "Not Found", "message": "Not Found"})
+                    .to_string(),
+            ))
+            .expect("a 404 response");
+    }
+    next.run(request).await
+}
+
+/// Whether `request` is the flows scenario's customFields filter.
+fn is_run_filter(request: &Request) -> bool {
+    request.method() == Method::GET
+        && request.uri().path() == "/flows"
+        && request
+            .uri()
+            .query()
+            .is_some_and(|query| query.contains("conformanceRun"))
+}
+
+/// Spoils the answers to the run's customFields filter with `spoil`.
+async fn spoil_run_filter(request: Request, next: Next, spoil: fn(&mut Vec<Value>)) -> Response {
+    let wanted = is_run_filter(&request);
+    let response = next.run(request).await;
+    if !wanted || response.status() != StatusCode::OK {
+        return response;
+    }
+    let (parts, bytes) = body_of(response).await;
+    let mut value: Value = serde_json::from_slice(&bytes).expect("a JSON list");
+    spoil(value.as_array_mut().expect("a list of flows"));
+    json_response(parts, &value)
+}
+
+fn add_a_flow(flows: &mut Vec<Value>) {
+    let mut extra = flows.first().cloned().unwrap_or_else(|| json!({}));
+    extra["flowId"] = json!("5f0c0ffee0000000000000e1");
+    flows.push(extra);
+}
+
+fn drop_a_flow(flows: &mut Vec<Value>) {
+    flows.pop();
+}
+
+#[tokio::test]
+async fn charts_answering_404_leave_the_flow_filter_unblamed() {
+    let app = common::reference_router().layer(middleware::from_fn(refuse_charts_with_404));
+    let base = common::serve(app).await;
+
+    let report = appmixer_conformance::run(appmixer_conformance::Options {
+        seed: Some(4414354029605880082),
+        ..common::signup_options(&base)
+    })
+    .await
+    .expect("the run starts");
+
+    assert!(
+        report.failures.iter().any(|f| f.operation == "createChart"),
+        "the charts are blamed: {:?}",
+        failures(&report)
+    );
+    assert!(
+        report
+            .failures
+            .iter()
+            .all(|f| f.expectation != "flows.filter-finds-exactly-matching"
+                && f.operation != "getFlows"),
+        "the flow listing is blamed: {:?}",
+        failures(&report)
+    );
+}
+
+#[tokio::test]
+async fn a_flow_filter_with_an_extra_or_a_missing_flow_fails_filter_finds_exactly_matching() {
+    for spoil in [add_a_flow as fn(&mut Vec<Value>), drop_a_flow] {
+        let app = common::reference_router().layer(middleware::from_fn(
+            move |request: Request, next: Next| spoil_run_filter(request, next, spoil),
+        ));
+
+        let report = run_against(app).await;
+
+        assert_eq!(report.exit_code(), 1, "{report}");
+        assert!(
+            report
+                .failures_of("getFlows", CheckKind::Semantics)
+                .any(|f| f.expectation == "flows.filter-finds-exactly-matching"),
+            "{:?}",
+            failures(&report)
+        );
+    }
+}

@@ -9,7 +9,10 @@
 //! was; then the same file goes through `updateFlow` under a changed name
 //! and must come back unchanged again. Files are read and checked before the
 //! run sends anything, so a bad file is a usage error naming it, not a
-//! half-finished run.
+//! half-finished run. A file saved from a server's answer carries the fields
+//! a server sets ([`SERVER_SET_FIELDS`]: its id, owner, stage and times);
+//! they are stripped before sending and not compared, since a correct
+//! server answers its own values there, and the report names them per file.
 
 pub mod generate;
 
@@ -26,13 +29,21 @@ use crate::transport::Call;
 /// The bytes of a UTF-8 byte-order mark, which some editors put first.
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The fields of a flow that the server sets, not the client: a file read
+/// back from a server has them, and they are stripped before sending.
+pub const SERVER_SET_FIELDS: [&str; 8] = [
+    "flowId", "userId", "stage", "btime", "mtime", "started", "stopped", "_id",
+];
+
 /// One descriptor file, parsed.
 #[derive(Debug, Clone)]
 pub struct DescriptorFile {
     /// Where it was read from.
     pub path: PathBuf,
-    /// The flow object it holds.
+    /// The flow object it holds, without the server-set fields.
     pub body: Map<String, Value>,
+    /// The server-set fields the file had, stripped from `body`.
+    pub stripped: Vec<String>,
 }
 
 impl DescriptorFile {
@@ -58,6 +69,9 @@ pub struct DescriptorSummary {
     pub files_checked: usize,
     /// How many of them came back unchanged.
     pub files_passed: usize,
+    /// The server-set fields stripped from each file that had any, by file
+    /// name.
+    pub stripped: Vec<(String, Vec<String>)>,
 }
 
 /// Reads every `*.json` in `dir`, in file-name order.
@@ -106,7 +120,7 @@ pub fn load_file(path: &Path) -> Result<DescriptorFile, RunError> {
             "is not JSON ({error}); each file must hold one flow object"
         ))
     })?;
-    let Value::Object(body) = value else {
+    let Value::Object(mut body) = value else {
         return Err(unusable(
             "holds JSON that is not an object; each file must hold one flow object".into(),
         ));
@@ -119,9 +133,15 @@ pub fn load_file(path: &Path) -> Result<DescriptorFile, RunError> {
     if body.get("name").is_some_and(|name| !name.is_string()) {
         return Err(unusable("has a `name` that is not a string".into()));
     }
+    let stripped: Vec<String> = SERVER_SET_FIELDS
+        .iter()
+        .filter(|field| body.remove(**field).is_some())
+        .map(|field| field.to_string())
+        .collect();
     Ok(DescriptorFile {
         path: path.to_path_buf(),
         body,
+        stripped,
     })
 }
 
@@ -210,6 +230,16 @@ pub async fn run_files(
 ) -> Step<()> {
     for file in files {
         summary.files_checked += 1;
+        if !file.stripped.is_empty() {
+            tracing::info!(
+                file = %file.file_name(),
+                fields = %file.stripped.join(", "),
+                "stripped the fields a server sets before sending the file"
+            );
+            summary
+                .stripped
+                .push((file.file_name(), file.stripped.clone()));
+        }
         match round_trip_file(session, file).await {
             Ok(true) => summary.files_passed += 1,
             Ok(false) | Err(crate::session::Abort::Step) => {}
@@ -399,6 +429,29 @@ mod tests {
             message.contains("bad.json") && message.contains("not JSON"),
             "{message}"
         );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_fields_a_server_sets_are_stripped_and_named() {
+        let dir = scratch_dir("server-set");
+        std::fs::write(
+            dir.join("read-back.json"),
+            r#"{"name": "x", "flow": {}, "flowId": "f1", "userId": "u1", "stage": "stopped",
+                "btime": "2024-01-01T00:00:00Z", "mtime": "2024-01-02T00:00:00Z",
+                "_id": "abc", "customFields": {"k": 1}}"#,
+        )
+        .unwrap();
+
+        let files = load_dir(&dir).unwrap();
+
+        assert_eq!(
+            files[0].stripped,
+            ["flowId", "userId", "stage", "btime", "mtime", "_id"]
+        );
+        let mut kept: Vec<&str> = files[0].body.keys().map(String::as_str).collect();
+        kept.sort_unstable();
+        assert_eq!(kept, ["customFields", "flow", "name"]);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

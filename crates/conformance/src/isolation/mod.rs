@@ -28,7 +28,7 @@ use crate::checks::CheckKind;
 use crate::cleanup::Kind;
 use crate::error::RunError;
 use crate::redact;
-use crate::session::{Session, StatusRule, Step};
+use crate::session::{Abort, Session, StatusRule, Step};
 use crate::target::Login;
 use crate::transport::{Call, Exchange};
 
@@ -125,9 +125,12 @@ pub async fn sign_in_second(s: &mut Session, login: &Login) -> Result<SecondUser
             redact::body_preview(&exchange.response.body, 120)
         ),
     };
-    let unanswered = || RunError::Connection {
+    let unanswered = |abort: Abort| RunError::Connection {
         url: base.clone(),
-        reason: "the server did not answer while signing the second user in".into(),
+        reason: match abort {
+            Abort::Budget(reason) => format!("signing the second user in stopped: {reason}"),
+            Abort::Step => "the server did not answer while signing the second user in".into(),
+        },
     };
     let (username, exchange) = match login {
         Login::Signup => {
@@ -140,7 +143,7 @@ pub async fn sign_in_second(s: &mut Session, login: &Login) -> Result<SecondUser
                         .body(json!({"username": username, "password": password})),
                 )
                 .await
-                .map_err(|_| unanswered())?;
+                .map_err(unanswered)?;
             if !exchange.is_success() {
                 return Err(refused("signing up", &exchange));
             }
@@ -154,7 +157,7 @@ pub async fn sign_in_second(s: &mut Session, login: &Login) -> Result<SecondUser
                         .body(json!({"username": username, "password": password})),
                 )
                 .await
-                .map_err(|_| unanswered())?;
+                .map_err(unanswered)?;
             if !exchange.is_success() {
                 return Err(refused("logging in", &exchange));
             }
@@ -173,7 +176,7 @@ pub async fn sign_in_second(s: &mut Session, login: &Login) -> Result<SecondUser
     let me = s
         .call(Call::new("getUser").as_user(&token))
         .await
-        .map_err(|_| unanswered())?;
+        .map_err(unanswered)?;
     let email = me.str_at("/email").unwrap_or_else(|| username.clone());
     if me.str_at("/username").as_deref() == s.user.as_ref().map(|u| u.username.as_str()) {
         return Err(RunError::Usage(

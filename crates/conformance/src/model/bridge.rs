@@ -44,9 +44,9 @@ pub enum Stop {
 /// Why a call the model sent produced no exchange, as the model sees it.
 pub fn stop_of(error: TransportError) -> Stop {
     match error {
-        error @ (TransportError::Budget { .. } | TransportError::FailureStreak { .. }) => {
-            Stop::Budget(error.to_string())
-        }
+        error @ (TransportError::Budget { .. }
+        | TransportError::FailureStreak { .. }
+        | TransportError::RetryAfter { .. }) => Stop::Budget(error.to_string()),
         TransportError::ReadOnly { .. } => Stop::ReadOnly,
         error @ (TransportError::Network { .. } | TransportError::BodyTooLarge { .. }) => {
             Stop::Network(error.to_string())

@@ -8,7 +8,9 @@
 //! that can be told (the phase's own, "all answers were 401: are the
 //! credentials right?", the guard that stopped the run, "never called").
 //! When the profile requires that property, the run fails with exit
-//! status 3.
+//! status 3. A pair that cannot apply to this run at all (signing up in
+//! token mode, where there is no password) is [waived](Plan::waive): it is
+//! reported as [`NotApplicable`] with its reason and never required.
 
 use std::collections::BTreeMap;
 
@@ -23,11 +25,15 @@ pub const CREDENTIALS_HINT: &str = "all answers were 401: are the credentials ri
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     entries: BTreeMap<(String, CheckKind), Option<String>>,
+    waived: BTreeMap<(String, CheckKind), String>,
 }
 
 impl Plan {
     /// Notes that the run means to check `kind` on `operation`.
     pub fn expect(&mut self, operation: &str, kind: CheckKind) {
+        if self.is_waived(operation, kind) {
+            return;
+        }
         self.entries
             .entry((operation.to_string(), kind))
             .or_insert(None);
@@ -36,8 +42,32 @@ impl Plan {
     /// Notes that the run meant to check `kind` on `operation` but cannot,
     /// because of `reason` (e.g. "needs a second user").
     pub fn skip(&mut self, operation: &str, kind: CheckKind, reason: &str) {
+        if self.is_waived(operation, kind) {
+            return;
+        }
         self.entries
             .insert((operation.to_string(), kind), Some(reason.to_string()));
+    }
+
+    /// Notes that `kind` on `operation` does not apply to this run, because
+    /// of `reason` (e.g. "token mode: no password to log in with"): it is no
+    /// longer planned, nothing requires it, and later [`Plan::expect`] and
+    /// [`Plan::skip`] of the pair are ignored.
+    pub fn waive(&mut self, operation: &str, kind: CheckKind, reason: &str) {
+        let key = (operation.to_string(), kind);
+        self.entries.remove(&key);
+        self.waived.insert(key, reason.to_string());
+    }
+
+    fn is_waived(&self, operation: &str, kind: CheckKind) -> bool {
+        self.waived.contains_key(&(operation.to_string(), kind))
+    }
+
+    /// The waived pairs, each with its reason.
+    pub fn waived(&self) -> impl Iterator<Item = (&str, CheckKind, &str)> {
+        self.waived
+            .iter()
+            .map(|((operation, kind), reason)| (operation.as_str(), *kind, reason.as_str()))
     }
 
     /// Whether `kind` on `operation` is planned.
@@ -64,6 +94,28 @@ pub struct NotChecked {
     pub required: bool,
     /// Why no check was made.
     pub reason: String,
+}
+
+/// A property that does not apply to this run, and why; never required.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotApplicable {
+    /// The `operationId`.
+    pub operation: String,
+    /// The property.
+    pub kind: CheckKind,
+    /// Why it does not apply.
+    pub reason: String,
+}
+
+/// The waived pairs of `plan`, in the plan's order.
+pub fn not_applicable(plan: &Plan) -> Vec<NotApplicable> {
+    plan.waived()
+        .map(|(operation, kind, reason)| NotApplicable {
+            operation: operation.to_string(),
+            kind,
+            reason: reason.to_string(),
+        })
+        .collect()
 }
 
 /// What [`assess`] needs to know about the run besides the plan.
@@ -215,6 +267,28 @@ mod tests {
         assert!(
             missing[0].reason.contains("request budget of 30"),
             "{missing:?}"
+        );
+    }
+
+    #[test]
+    fn a_waived_pair_is_not_applicable_and_never_required() {
+        let mut plan = Plan::default();
+        plan.expect("signupUser", CheckKind::Semantics);
+        plan.waive("signupUser", CheckKind::Semantics, "token mode");
+        plan.expect("signupUser", CheckKind::Semantics);
+        plan.skip("signupUser", CheckKind::Semantics, "needs a second user");
+
+        let missing = assess(&plan, &BTreeMap::new(), &[], facts());
+
+        assert!(missing.is_empty(), "{missing:?}");
+        assert!(!plan.contains("signupUser", CheckKind::Semantics));
+        assert_eq!(
+            not_applicable(&plan),
+            vec![NotApplicable {
+                operation: "signupUser".into(),
+                kind: CheckKind::Semantics,
+                reason: "token mode".into(),
+            }]
         );
     }
 

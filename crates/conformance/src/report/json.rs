@@ -78,6 +78,17 @@ pub fn to_value(report: &Report, timings: bool) -> Value {
             })
         })
         .collect();
+    let not_applicable: Vec<Value> = report
+        .not_applicable
+        .iter()
+        .map(|n| {
+            json!({
+                "operation": n.operation,
+                "property": n.kind.label(),
+                "reason": n.reason,
+            })
+        })
+        .collect();
     let unchecked: Vec<Value> = report
         .unchecked
         .iter()
@@ -118,12 +129,14 @@ pub fn to_value(report: &Report, timings: bool) -> Value {
         "operations": operations,
         "failures": failures,
         "not_checked": not_checked,
+        "not_applicable": not_applicable,
         "unchecked": unchecked,
         "descriptors": {
             "generated_checked": d.generated_checked,
             "generated_passed": d.generated_passed,
             "files_checked": d.files_checked,
             "files_passed": d.files_passed,
+            "stripped": d.stripped.iter().map(|(file, fields)| json!({"file": file, "fields": fields})).collect::<Vec<_>>(),
         },
         "cleanup": {"deleted": report.cleanup.deleted, "leftovers": leftovers, "kept": kept},
         "requests": {

@@ -33,7 +33,7 @@ use crate::descriptors::DescriptorSummary;
 use crate::guards::{MethodCounts, Refusal, Stop};
 use crate::profile::Profile;
 
-pub use evidence::{NotChecked, Plan};
+pub use evidence::{NotApplicable, NotChecked, Plan};
 
 /// Exit status: every planned check was made and held.
 pub const EXIT_PASSED: u8 = 0;
@@ -147,6 +147,8 @@ pub struct Report {
     pub failures: Vec<Failure>,
     /// Planned properties that no check reached.
     pub not_checked: Vec<NotChecked>,
+    /// Properties that do not apply to this run, each with its reason.
+    pub not_applicable: Vec<NotApplicable>,
     /// Checks that could not be made, each with its reason.
     pub unchecked: Vec<Unchecked>,
     /// What the descriptor stage did.
@@ -193,6 +195,7 @@ impl Report {
                 stopped: stopped.as_deref(),
             },
         );
+        let not_applicable = evidence::not_applicable(&plan);
         let empty = OperationTally::default();
         let rows = catalog
             .operations()
@@ -225,6 +228,7 @@ impl Report {
             rows,
             failures,
             not_checked,
+            not_applicable,
             unchecked,
             descriptors: DescriptorSummary {
                 seed,

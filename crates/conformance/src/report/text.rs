@@ -39,6 +39,7 @@ impl fmt::Display for Report {
         writeln!(f)?;
         self.write_notes(f)?;
         self.write_not_checked(f)?;
+        self.write_not_applicable(f)?;
         if !self.failures.is_empty() {
             writeln!(f)?;
             writeln!(f, "FAILURES ({})", self.failures.len())?;
@@ -143,6 +144,13 @@ impl Report {
                 f,
                 "descriptor files: {} checked, {} round-tripped unchanged",
                 d.files_checked, d.files_passed
+            )?;
+        }
+        for (file, fields) in &d.stripped {
+            writeln!(
+                f,
+                "  {file}: stripped the server-set {} before sending, not compared",
+                fields.join(", ")
             )?;
         }
         for scenario in &self.stopped_scenarios {
@@ -257,6 +265,28 @@ impl Report {
         for (reason, required, names) in by_reason {
             let mark = if required { "required" } else { "optional" };
             writeln!(f, "  {mark}, {}: {reason}", names.len())?;
+            writeln!(f, "    {}", names.join(", "))?;
+        }
+        Ok(())
+    }
+
+    /// The properties that do not apply to this run, one line per reason.
+    fn write_not_applicable(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.not_applicable.is_empty() {
+            return Ok(());
+        }
+        writeln!(f)?;
+        writeln!(f, "NOT APPLICABLE ({})", self.not_applicable.len())?;
+        let mut by_reason: Vec<(&str, Vec<String>)> = Vec::new();
+        for n in &self.not_applicable {
+            let name = format!("{} · {}", n.operation, n.kind);
+            match by_reason.iter_mut().find(|(reason, _)| *reason == n.reason) {
+                Some((_, names)) => names.push(name),
+                None => by_reason.push((&n.reason, vec![name])),
+            }
+        }
+        for (reason, names) in by_reason {
+            writeln!(f, "  {}: {reason}", names.len())?;
             writeln!(f, "    {}", names.join(", "))?;
         }
         Ok(())

@@ -5,12 +5,25 @@
 //! does not exist and, for the run's own user, 401 for a wrong password. A
 //! duplicate `signupUser` of the run's user must be refused with a 4xx: in
 //! credentials mode that is the only sign-up sent, so nothing is created on
-//! a live server.
+//! a live server. With `--token` the run knows no password: the log-in as
+//! the run's user and the duplicate sign-up are not applicable and noted as
+//! such; the unknown user's log-in is still checked.
 
 use serde_json::{Value, json};
 
+use crate::checks::{CheckKind, Unchecked};
 use crate::session::{Session, StatusRule, Step};
+use crate::target::TOKEN_MODE;
 use crate::transport::Call;
+
+/// The expectations that need the run user's password, not made in token
+/// mode, each with its operation.
+const NEED_PASSWORD: [(&str, &str); 4] = [
+    ("authenticateUser", "users.auth-succeeds"),
+    ("authenticateUser", "users.auth-answers-user"),
+    ("authenticateUser", "users.auth-answers-token"),
+    ("signupUser", "users.duplicate-signup-refused"),
+];
 
 /// Checks `getUser`, `authenticateUser` and a duplicate `signupUser`.
 pub async fn run(s: &mut Session) -> Step<()> {
@@ -41,32 +54,18 @@ pub async fn run(s: &mut Session) -> Step<()> {
         StatusRule::Exactly(401),
     );
 
-    let login = s
-        .call(Call::new("authenticateUser").body(json!({
-            "username": user.username,
-            "password": user.password,
-        })))
-        .await?;
-    let body = s.require_success("authenticateUser", "users.auth-succeeds", &login)?;
-    s.expect_json(
-        "authenticateUser",
-        "users.auth-answers-user",
-        Some(&login),
-        &json!(user.username),
-        body.pointer("/user/username"),
-    );
-    let has_token = body
-        .get("token")
-        .and_then(Value::as_str)
-        .is_some_and(|t| !t.is_empty());
-    s.expect(
-        "authenticateUser",
-        "users.auth-answers-token",
-        Some(&login),
-        has_token,
-        || "a non-empty `token`".into(),
-        || "no token".into(),
-    );
+    if user.by_token {
+        for (operation, expectation) in NEED_PASSWORD {
+            s.results.record_unchecked(Unchecked {
+                operation: operation.into(),
+                kind: CheckKind::Semantics,
+                expectation: expectation.into(),
+                reason: format!("not applicable: {TOKEN_MODE}"),
+            });
+        }
+    } else {
+        log_in_as_run_user(s, &user.username, &user.password).await?;
+    }
 
     let nobody = format!("{}-nobody@example.com", s.tag);
     let unknown = s
@@ -99,6 +98,9 @@ pub async fn run(s: &mut Session) -> Step<()> {
         );
     }
 
+    if user.by_token {
+        return Ok(());
+    }
     // The same password: should a server wrongly accept the duplicate and
     // replace the user, the operator's credentials still work.
     let duplicate = s
@@ -112,6 +114,37 @@ pub async fn run(s: &mut Session) -> Step<()> {
         "users.duplicate-signup-refused",
         &duplicate,
         StatusRule::ClientError,
+    );
+    Ok(())
+}
+
+/// Logs in as the run's user and expects the user and a token back.
+async fn log_in_as_run_user(s: &mut Session, username: &str, password: &str) -> Step<()> {
+    let login = s
+        .call(Call::new("authenticateUser").body(json!({
+            "username": username,
+            "password": password,
+        })))
+        .await?;
+    let body = s.require_success("authenticateUser", "users.auth-succeeds", &login)?;
+    s.expect_json(
+        "authenticateUser",
+        "users.auth-answers-user",
+        Some(&login),
+        &json!(username),
+        body.pointer("/user/username"),
+    );
+    let has_token = body
+        .get("token")
+        .and_then(Value::as_str)
+        .is_some_and(|t| !t.is_empty());
+    s.expect(
+        "authenticateUser",
+        "users.auth-answers-token",
+        Some(&login),
+        has_token,
+        || "a non-empty `token`".into(),
+        || "no token".into(),
     );
     Ok(())
 }

@@ -68,6 +68,23 @@ pub async fn sign_up(base: &str, username: &str, password: &str) -> String {
     body["token"].as_str().expect("a token").to_string()
 }
 
+/// Logs `username` in at `base` and returns the token.
+pub async fn log_in(base: &str, username: &str, password: &str) -> String {
+    let response = client()
+        .post(format!("{base}/user/auth"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("log-in request");
+    assert!(
+        response.status().is_success(),
+        "log-in answered {}",
+        response.status()
+    );
+    let body: Value = response.json().await.expect("log-in body");
+    body["token"].as_str().expect("a token").to_string()
+}
+
 /// The JSON answer of `GET base+path` with `token`.
 pub async fn get_json(base: &str, path: &str, token: &str) -> Value {
     let response = client()
