@@ -65,7 +65,7 @@ pub enum Stop {
         /// What the last failure was.
         last: String,
     },
-    /// The operator interrupted the run (Ctrl-C).
+    /// The operator interrupted the run (Ctrl-C, SIGTERM or SIGHUP).
     Interrupted,
 }
 
@@ -93,7 +93,9 @@ impl fmt::Display for Stop {
                 "the server failed {count} requests in a row (last: {last}); check that it is \
                  healthy, or raise `--max-consecutive-failures`"
             ),
-            Stop::Interrupted => f.write_str("interrupted (Ctrl-C); cleaning up"),
+            Stop::Interrupted => {
+                f.write_str("interrupted (Ctrl-C, SIGTERM or SIGHUP); cleaning up")
+            }
         }
     }
 }

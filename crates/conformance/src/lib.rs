@@ -46,6 +46,7 @@ pub mod replay;
 pub mod report;
 pub mod scenarios;
 pub mod session;
+pub mod signals;
 pub mod snapshots;
 pub mod target;
 pub mod transport;
@@ -314,6 +315,7 @@ const EARLY_PHASES: [&str; 2] = ["isolation", "auth probes"];
 /// status 2); failed checks are in the report.
 pub async fn run(options: Options) -> Result<Report, RunError> {
     let started = Instant::now();
+    let mut signals = signals::StopSignals::install();
     let login = options.login()?;
     let second_login = options.second_login()?;
     let url = options.url.as_deref().map(target::parse_url).transpose()?;
@@ -454,25 +456,22 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         later.stopped.splice(0..0, outcome.stopped);
         later
     };
-    let interrupted = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            // Without a signal handler the run simply cannot be interrupted.
-            std::future::pending::<()>().await;
-        }
-    };
-    let mut was_interrupted = false;
+    let mut interrupted_by = None;
     let outcome = tokio::select! {
         outcome = stages => outcome,
-        () = interrupted => {
-            was_interrupted = true;
+        signal = signals.next() => {
+            interrupted_by = Some(signal);
             scenarios::Outcome {
                 stopped: Vec::new(),
-                aborted: Some(guards::Stop::Interrupted.to_string()),
+                aborted: Some(format!("interrupted ({signal}); cleaning up")),
             }
         }
     };
-    if was_interrupted {
-        tracing::warn!("interrupted: cleaning up what the run created (Ctrl-C again to stop now)");
+    if let Some(signal) = interrupted_by {
+        tracing::warn!(
+            "interrupted by {signal}: cleaning up what the run created \
+             (Ctrl-C or another signal to stop now)"
+        );
         session.transport.interrupted();
     }
 
@@ -480,14 +479,9 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         cleanup::CleanupSummary::default()
     } else {
         phase(total - 1, total, "cleanup");
-        let again = async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
         tokio::select! {
             summary = cleanup::run(&mut session) => summary,
-            () = again => cleanup::abandoned(&session),
+            _ = signals.next() => cleanup::abandoned(&session),
         }
     };
     phase(total, total, "coverage");

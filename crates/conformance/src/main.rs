@@ -29,7 +29,7 @@ Exit status:
   3  a required property was never checked; the report says why (e.g. \"all answers
      were 401: are the credentials right?\", \"needs a second user\")
   4  a safety guard stopped the run: --max-requests used up, the server failed
-     --max-consecutive-failures requests in a row, or Ctrl-C
+     --max-consecutive-failures requests in a row, or Ctrl-C, SIGTERM or SIGHUP
 
 `replay FILE` exits 0 when every step of the saved case passes (FIXED), 1 when one
 still fails, and 2 on a usage, spec or connection error.
@@ -38,7 +38,7 @@ Without --url the embedded reference server is started on 127.0.0.1 and checked.
 An option given an empty value, on the command line or in its environment
 variable, counts as not given.
 Every object the run creates carries the run tag (amxc-<8 hex>) in its name and is
-deleted at the end, also after a failure or Ctrl-C; `cleanup` removes what an
+deleted at the end, also after a failure, Ctrl-C, SIGTERM or SIGHUP; `cleanup` removes what an
 interrupted run left. People tasks and users cannot be deleted through the API.";
 
 /// Checks an Appmixer-compatible server against spec/appmixer.yaml and

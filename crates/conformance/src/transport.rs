@@ -549,7 +549,7 @@ impl Transport {
         self.stop.as_ref()
     }
 
-    /// Notes that the run was stopped from outside (Ctrl-C).
+    /// Notes that the run was stopped from outside (Ctrl-C, SIGTERM or SIGHUP).
     pub fn interrupted(&mut self) {
         self.stop.get_or_insert(Stop::Interrupted);
     }

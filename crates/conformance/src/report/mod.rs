@@ -43,7 +43,7 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 /// Exit status: a required property was never checked.
 pub const EXIT_UNCHECKED: u8 = 3;
-/// Exit status: a safety guard (or Ctrl-C) stopped the run.
+/// Exit status: a safety guard (or Ctrl-C, SIGTERM or SIGHUP) stopped the run.
 pub const EXIT_STOPPED: u8 = 4;
 
 /// One operation's line of the summary matrix.
