@@ -50,6 +50,7 @@ pub mod signals;
 pub mod snapshots;
 pub mod target;
 pub mod transport;
+pub mod writable;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -319,6 +320,14 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     let login = options.login()?;
     let second_login = options.second_login()?;
     let url = options.url.as_deref().map(target::parse_url).transpose()?;
+    if !options.read_only {
+        writable::dir(&options.save_failures).map_err(|reason| {
+            RunError::Usage(format!(
+                "`--save-failures {}`: {reason}",
+                options.save_failures.display()
+            ))
+        })?;
+    }
     let files = match &options.descriptors {
         Some(dir) => descriptors::load_dir(dir)?,
         None => Vec::new(),

@@ -340,6 +340,11 @@ async fn run(args: RunArgs) -> ExitCode {
         Ok(options) => options,
         Err(error) => return usage_error(error),
     };
+    for file in &files {
+        if let Err(reason) = file.check() {
+            return usage_error(format!("cannot write the report there: {reason}"));
+        }
+    }
     let report = match appmixer_conformance::run(options).await {
         Ok(report) => report,
         Err(error) => {
@@ -348,18 +353,33 @@ async fn run(args: RunArgs) -> ExitCode {
         }
     };
     print!("{report}");
+    let mut unwritten = false;
     for file in &files {
         if let Err(error) = file.write(&report, timings) {
-            return usage_error(format!(
-                "cannot write the report to {}: {error}; check that its directory exists",
+            eprintln!(
+                "error: cannot write the report to {}: {error}; check that its directory \
+                 exists and is writable",
                 file.path().display()
-            ));
+            );
+            unwritten = true;
         }
     }
     if bench {
         eprint!("{}", report.bench());
     }
-    ExitCode::from(report.exit_code())
+    ExitCode::from(exit_code(report.exit_code(), unwritten))
+}
+
+/// The exit status of a run whose report said `run`: a report file that
+/// could not be written makes a passed run a usage error (2), but never
+/// hides that the run itself failed (1), missed a property (3) or was
+/// stopped (4).
+fn exit_code(run: u8, unwritten: bool) -> u8 {
+    if unwritten && run == appmixer_conformance::report::EXIT_PASSED {
+        appmixer_conformance::report::EXIT_ERROR
+    } else {
+        run
+    }
 }
 
 async fn replay(args: ReplayArgs) -> ExitCode {
@@ -458,6 +478,15 @@ mod tests {
         assert!(parse_bytes("0").is_err());
         assert!(parse_bytes("64MB").is_err());
         assert!(parse_bytes("lots").unwrap_err().contains("`lots`"));
+    }
+
+    #[test]
+    fn an_unwritten_report_file_never_hides_a_worse_exit_status() {
+        assert_eq!(exit_code(0, true), 2);
+        assert_eq!(exit_code(0, false), 0);
+        for run in [1, 3, 4] {
+            assert_eq!(exit_code(run, true), run);
+        }
     }
 
     #[test]

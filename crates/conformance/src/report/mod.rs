@@ -355,6 +355,13 @@ impl ReportFile {
         }
     }
 
+    /// Why this file cannot be written, asked before the run starts: its
+    /// path is a directory, its directory does not exist, or it cannot be
+    /// opened for writing.
+    pub fn check(&self) -> Result<(), String> {
+        crate::writable::file(self.path())
+    }
+
     /// Writes `report` in this file's format; `timings` adds the run's
     /// timings and tag to the JSON form.
     pub fn write(&self, report: &Report, timings: bool) -> std::io::Result<()> {
