@@ -62,9 +62,13 @@ pub fn to_value(report: &Report, timings: bool) -> Value {
         })
         .collect();
     let failures: Vec<Value> = report
-        .failures
+        .failure_groups()
         .iter()
-        .map(|failure| failure_value(&mut normaliser, failure))
+        .map(|group| {
+            let mut value = failure_value(&mut normaliser, group.first);
+            value["count"] = json!(group.count);
+            value
+        })
         .collect();
     let not_checked: Vec<Value> = report
         .not_checked

@@ -16,6 +16,7 @@
 //! errors (2) never get as far as a report.
 
 pub mod evidence;
+pub mod groups;
 pub mod json;
 pub mod junit;
 pub mod progress;
@@ -34,6 +35,7 @@ use crate::guards::{MethodCounts, Refusal, Stop};
 use crate::profile::Profile;
 
 pub use evidence::{NotChecked, Plan};
+pub use groups::FailureGroup;
 
 /// Exit status: every planned check was made and held.
 pub const EXIT_PASSED: u8 = 0;
@@ -277,6 +279,12 @@ impl Report {
         self.failures
             .iter()
             .filter(move |f| f.operation == operation && f.kind == kind)
+    }
+
+    /// The failures grouped by departure: each once, with how many
+    /// failures showed it, in the order they were first seen.
+    pub fn failure_groups(&self) -> Vec<FailureGroup<'_>> {
+        groups::group(&self.failures)
     }
 
     /// Operations of the spec that were never called.

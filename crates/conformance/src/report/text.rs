@@ -8,8 +8,8 @@
 
 use std::fmt::{self, Write as _};
 
-use super::{EXIT_FAILED, EXIT_PASSED, EXIT_STOPPED, EXIT_UNCHECKED, Report};
-use crate::checks::{CheckKind, Failure};
+use super::{EXIT_FAILED, EXIT_PASSED, EXIT_STOPPED, EXIT_UNCHECKED, FailureGroup, Report};
+use crate::checks::CheckKind;
 
 /// How many kinds of check that could not be made the summary lists.
 const NOT_EXERCISED_SHOWN: usize = 10;
@@ -40,11 +40,21 @@ impl fmt::Display for Report {
         self.write_notes(f)?;
         self.write_not_checked(f)?;
         if !self.failures.is_empty() {
+            let groups = self.failure_groups();
             writeln!(f)?;
-            writeln!(f, "FAILURES ({})", self.failures.len())?;
-            for (number, failure) in self.failures.iter().enumerate() {
+            if groups.len() == self.failures.len() {
+                writeln!(f, "FAILURES ({})", self.failures.len())?;
+            } else {
+                writeln!(
+                    f,
+                    "FAILURES ({}, {} distinct)",
+                    self.failures.len(),
+                    groups.len()
+                )?;
+            }
+            for (number, group) in groups.iter().enumerate() {
                 writeln!(f)?;
-                write_failure(f, number + 1, failure)?;
+                write_failure(f, number + 1, group)?;
             }
         }
         writeln!(f)?;
@@ -276,10 +286,15 @@ impl Report {
     }
 }
 
-fn write_failure(f: &mut fmt::Formatter<'_>, number: usize, failure: &Failure) -> fmt::Result {
+fn write_failure(f: &mut fmt::Formatter<'_>, number: usize, group: &FailureGroup) -> fmt::Result {
+    let failure = group.first;
+    let times = match group.count {
+        1 => String::new(),
+        count => format!(" ×{count} (the first shown)"),
+    };
     writeln!(
         f,
-        "{number}. {} · {} · {}",
+        "{number}. {} · {} · {}{times}",
         failure.operation, failure.kind, failure.expectation
     )?;
     writeln!(f, "   expected: {}", failure.expected)?;
