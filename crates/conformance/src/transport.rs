@@ -287,6 +287,12 @@ pub struct Exchange {
     pub auth: SentAuth,
     /// Whether the call was deliberately invalid ([`Call::invalid`]).
     pub invalid: bool,
+    /// The request's number in the run, from 1, retries included: the
+    /// `requests.total` of the report counts the same way.
+    pub number: u64,
+    /// When the final attempt was sent, since the transport was made at
+    /// the start of the run.
+    pub at: Duration,
 }
 
 impl Exchange {
@@ -438,6 +444,8 @@ pub struct Transport {
     times: WireTimes,
     progress: Option<Progress>,
     max_body: u64,
+    /// When the transport was made, which the exchanges' times count from.
+    created: Instant,
 }
 
 impl fmt::Debug for Transport {
@@ -496,6 +504,7 @@ impl Transport {
             times: WireTimes::default(),
             progress: None,
             max_body: DEFAULT_MAX_BODY,
+            created: Instant::now(),
         })
     }
 
@@ -686,6 +695,8 @@ impl Transport {
                         elapsed,
                         auth,
                         invalid: call.invalid,
+                        number: self.sent,
+                        at: started.duration_since(self.created),
                     });
                 }
                 Err(ReadError::TooLarge { status }) => {

@@ -1,6 +1,7 @@
 //! A server that gets one thing wrong on every answer of a kind is
 //! reported once per departure, with a count and the first exchange, in
-//! the text, JSON and JUnit forms alike.
+//! the text, JSON and JUnit forms alike; each failure names the number of
+//! the request that showed it.
 
 mod common;
 
@@ -91,4 +92,33 @@ async fn one_departure_seen_many_times_is_listed_once_with_its_count() {
         xml.contains(&format!("spec.body-matches-schema (×{schema_failures})")),
         "{xml}"
     );
+}
+
+#[tokio::test]
+async fn a_failure_names_the_number_of_the_request_that_showed_it() {
+    let report = run_against_a_server_without_flow_ids().await;
+
+    let value = json::to_value(&report, false);
+    let with_timings = json::to_value(&report, true);
+    let total = value["requests"]["total"]
+        .as_u64()
+        .expect("a request total");
+    let first = value["failures"]
+        .as_array()
+        .and_then(|failures| failures.iter().find(|f| f["exchange"].is_object()))
+        .expect("a failure with its exchange");
+    let number = first["request"].as_u64().expect("the request number");
+    let text = report.to_string();
+
+    assert!(number >= 1 && number <= total, "{number} of {total}");
+    assert!(
+        first.get("elapsed_s").is_none(),
+        "no time without --timings"
+    );
+    let timed = with_timings["failures"]
+        .as_array()
+        .and_then(|failures| failures.iter().find(|f| f["exchange"].is_object()))
+        .expect("a failure with its exchange");
+    assert!(timed["elapsed_s"].as_f64().is_some(), "{timed:#}");
+    assert!(text.contains(&format!("at request {number}")), "{text}");
 }

@@ -300,6 +300,8 @@ fn write_failure(f: &mut fmt::Formatter<'_>, number: usize, group: &FailureGroup
     writeln!(f, "   expected: {}", failure.expected)?;
     writeln!(f, "   actual:   {}", failure.actual)?;
     if let Some(exchange) = &failure.exchange {
+        let first = if group.count > 1 { "first " } else { "" };
+        writeln!(f, "   {first}at request {}", exchange.number)?;
         writeln!(f, "   request:  {} {}", exchange.method, exchange.url)?;
         for (name, value) in &exchange.request_headers {
             writeln!(f, "             {name}: {value}")?;
