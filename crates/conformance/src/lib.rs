@@ -48,6 +48,7 @@ pub mod scenarios;
 pub mod session;
 pub mod signals;
 pub mod snapshots;
+pub mod spec_source;
 pub mod target;
 pub mod transport;
 pub mod writable;
@@ -102,7 +103,8 @@ pub struct Options {
     pub password: Option<String>,
     /// Sign a run-tagged user up instead of logging in (always so when embedded).
     pub signup: bool,
-    /// The spec to check against; `None` is the workspace's `spec/appmixer.yaml`.
+    /// The spec to check against; `None` is the spec built into the
+    /// binary (the workspace's `spec/appmixer.yaml` when it was built).
     pub spec: Option<PathBuf>,
     /// How long one request may take.
     pub timeout: Duration,
@@ -340,11 +342,8 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         let cases = options.cases;
         tokio::task::spawn_blocking(move || descriptors::generate::generate(seed, cases))
     });
-    let spec_path = options
-        .spec
-        .clone()
-        .unwrap_or_else(appmixer_spec::default_path);
-    let spec = Spec::load(&spec_path)?;
+    let loaded = spec_source::load(options.spec.as_deref())?;
+    let spec = loaded.spec;
     let catalog = Catalog::from_spec(&spec)?;
     let examples = Examples::from_spec(&spec);
     let validator = Validator::new(&spec)?;
@@ -359,7 +358,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         } else {
             replay::ServerKind::Embedded
         },
-        spec_sha256: replay::sha256_hex(&std::fs::read(&spec_path).unwrap_or_default()),
+        spec_sha256: replay::sha256_hex(&loaded.bytes),
     };
 
     let phases: Vec<&str> = if options.read_only {
@@ -525,6 +524,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
             },
         },
     );
+    report.spec = loaded.source;
     report.descriptors = descriptor_summary;
     report.cleanup = cleanup;
     report.stopped_scenarios = outcome.stopped;
@@ -555,11 +555,7 @@ impl Connected {
 pub async fn connect(options: &Options) -> Result<Connected, RunError> {
     let login = options.login()?;
     let url = options.url.as_deref().map(target::parse_url).transpose()?;
-    let spec_path = options
-        .spec
-        .clone()
-        .unwrap_or_else(appmixer_spec::default_path);
-    let spec = Spec::load(&spec_path)?;
+    let spec = spec_source::load(options.spec.as_deref())?.spec;
     let catalog = Catalog::from_spec(&spec)?;
     let validator = Validator::new(&spec)?;
     let target = match url {

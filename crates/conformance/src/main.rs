@@ -90,7 +90,9 @@ struct ServerArgs {
     #[arg(long)]
     signup: bool,
 
-    /// The OpenAPI spec to check against [default: the workspace's spec/appmixer.yaml].
+    /// The OpenAPI spec to check against [default: the spec built into this
+    /// binary, the workspace's spec/appmixer.yaml when it was built; the
+    /// report says which was used].
     #[arg(long, value_name = "PATH")]
     spec: Option<PathBuf>,
 

@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use appmixer_spec::Spec;
 use appmixer_spec::schema::Validator;
 
 use crate::catalog::Catalog;
@@ -202,17 +201,8 @@ pub async fn replay(options: Options, file: &Path) -> Result<ReplayReport, RunEr
     let case = SavedCase::load(file)?;
     let login = options.login()?;
     let url = options.url.as_deref().map(target::parse_url).transpose()?;
-    let spec_path = options
-        .spec
-        .clone()
-        .unwrap_or_else(appmixer_spec::default_path);
-    let spec_bytes = std::fs::read(&spec_path).map_err(|source| {
-        RunError::Spec(appmixer_spec::SpecError::Read {
-            path: spec_path.clone(),
-            source,
-        })
-    })?;
-    let spec = Spec::load(&spec_path)?;
+    let loaded = crate::spec_source::load(options.spec.as_deref())?;
+    let (spec, spec_bytes) = (loaded.spec, loaded.bytes);
     let catalog = Catalog::from_spec(&spec)?;
     let validator = Validator::new(&spec)?;
 

@@ -119,6 +119,7 @@ pub fn to_value(report: &Report, timings: bool) -> Value {
         "format": FORMAT,
         "target": if report.embedded { "embedded".to_string() } else { report.target.clone() },
         "profile": report.profile.name(),
+        "spec": report.spec.to_string(),
         "seed": report.seed,
         "exit_code": report.exit_code(),
         "checks": report.checks(),

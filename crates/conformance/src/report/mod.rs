@@ -33,6 +33,7 @@ use crate::cleanup::CleanupSummary;
 use crate::descriptors::DescriptorSummary;
 use crate::guards::{MethodCounts, Refusal, Stop};
 use crate::profile::Profile;
+use crate::spec_source::SpecSource;
 
 pub use evidence::{NotChecked, Plan};
 pub use groups::FailureGroup;
@@ -141,6 +142,8 @@ pub struct Report {
     pub tag: String,
     /// The profile the run followed.
     pub profile: Profile,
+    /// The spec the run checked against.
+    pub spec: SpecSource,
     /// The seed of the generated cases.
     pub seed: u64,
     /// One row per operation of the spec, in the spec's order.
@@ -223,6 +226,7 @@ impl Report {
             target: target.unwrap_or_else(|| "embedded reference server".into()),
             tag,
             profile,
+            spec: SpecSource::Embedded,
             seed,
             rows,
             failures,

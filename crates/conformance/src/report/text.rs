@@ -34,6 +34,7 @@ impl fmt::Display for Report {
             "Appmixer conformance of {} (run tag {}, profile {}, seed {})",
             self.target, self.tag, self.profile, self.seed
         )?;
+        writeln!(f, "spec: {}", self.spec)?;
         writeln!(f)?;
         self.write_table(f)?;
         writeln!(f)?;
