@@ -109,17 +109,26 @@ impl SavedCase {
         let usage = |reason: String| RunError::Usage(format!("`{}` {reason}", path.display()));
         let text = std::fs::read(path)
             .map_err(|error| usage(format!("cannot be read ({error}); check the path")))?;
+        // The format comes first: a file of another format is refused for
+        // that, not for the first field the formats disagree on.
+        let format = serde_json::from_slice::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|value| value.get("format").cloned());
+        match &format {
+            Some(serde_json::Value::Number(number)) if number.as_u64() == Some(FORMAT.into()) => {}
+            Some(other) => {
+                return Err(usage(format!(
+                    "has format {other}, which is unsupported: this harness reads saved cases \
+                     of format {FORMAT}; run the checks again to save the case in it"
+                )));
+            }
+            None => {}
+        }
         let case: SavedCase = serde_json::from_slice(&text).map_err(|error| {
             usage(format!(
                 "is not a saved case ({error}); give a file from `--save-failures`"
             ))
         })?;
-        if case.format != FORMAT {
-            return Err(usage(format!(
-                "has format {}, this harness reads format {FORMAT}",
-                case.format
-            )));
-        }
         Ok(case)
     }
 }
@@ -316,6 +325,26 @@ mod tests {
         let error = SavedCase::load(&path).unwrap_err();
 
         assert!(error.to_string().contains("nonsense.json"), "{error}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_case_of_another_format_is_refused_naming_the_format() {
+        let dir =
+            std::env::temp_dir().join(format!("amxc-replay-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let numbered = dir.join("old.json");
+        std::fs::write(&numbered, r#"{"format": 1, "steps": []}"#).unwrap();
+        let named = dir.join("other.json");
+        std::fs::write(&named, r#"{"format": "appmixer-case/9"}"#).unwrap();
+
+        let old = SavedCase::load(&numbered).unwrap_err().to_string();
+        let other = SavedCase::load(&named).unwrap_err().to_string();
+
+        assert!(old.contains("has format 1, which is unsupported"), "{old}");
+        assert!(!old.contains("missing field"), "{old}");
+        assert!(other.contains("\"appmixer-case/9\""), "{other}");
+        assert!(other.contains("unsupported"), "{other}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -67,9 +67,17 @@ impl fmt::Display for Report {
             _ => "ERROR",
         };
         let required_missing = self.not_checked.iter().filter(|n| n.required).count();
+        // Leftovers fail a run whose checks all held; the verdict names
+        // them, or it would read as a failure without one.
+        let leftovers = self.cleanup.leftovers.len();
+        let why = match (self.exit_code(), self.failures.is_empty(), leftovers) {
+            (EXIT_FAILED, true, 1) => " 1 object left behind;".to_string(),
+            (EXIT_FAILED, true, n) if n > 1 => format!(" {n} objects left behind;"),
+            _ => String::new(),
+        };
         writeln!(
             f,
-            "{verdict}: {} checks, {} failed, {} required not checked, {} requests",
+            "{verdict}:{why} {} checks, {} failed, {} required not checked, {} requests",
             self.checks(),
             self.failures.len(),
             required_missing,
@@ -397,6 +405,23 @@ mod tests {
             None,
         );
         Report::assemble(&catalog(), crate::report::tests::record(results, plan))
+    }
+
+    #[test]
+    fn a_run_failed_only_by_leftovers_says_so_in_its_verdict() {
+        let mut report = report(false, Plan::default());
+        report.cleanup.leftovers.push(crate::cleanup::Leftover {
+            kind: crate::cleanup::Kind::Flow,
+            id: "f1".into(),
+            reason: "still listed after cleanup".into(),
+        });
+
+        let text = report.to_string();
+
+        assert!(
+            text.contains("FAILED: 1 object left behind; 1 checks, 0 failed"),
+            "{text}"
+        );
     }
 
     #[test]
