@@ -16,7 +16,7 @@ async fn a_run_without_spec_uses_the_embedded_one_and_says_so() {
     let options = Options {
         cases: 1,
         seed: Some(3),
-        save_failures: failures.clone(),
+        save_failures: failures.to_path_buf(),
         ..Options::for_profile(appmixer_conformance::Profile::Smoke)
     };
 
@@ -37,7 +37,7 @@ async fn a_run_with_spec_names_the_file_it_used() {
         cases: 1,
         seed: Some(3),
         spec: Some(path.clone()),
-        save_failures: failures.clone(),
+        save_failures: failures.to_path_buf(),
         ..Options::for_profile(appmixer_conformance::Profile::Smoke)
     };
 

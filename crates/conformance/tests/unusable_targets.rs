@@ -158,7 +158,7 @@ async fn a_descriptor_file_without_flow_is_a_usage_error_naming_it() {
     std::fs::write(dir.join("fine.json"), r#"{"name": "ok", "flow": {}}"#).unwrap();
     std::fs::write(dir.join("broken.json"), r#"{"name": "no descriptor here"}"#).unwrap();
     let options = Options {
-        descriptors: Some(dir.clone()),
+        descriptors: Some(dir.to_path_buf()),
         ..Options::default()
     };
 
