@@ -109,6 +109,10 @@ pub struct ExchangeView {
     pub content_type: Option<String>,
     /// The response body.
     pub response_body: String,
+    /// The request's number in the run ([`Exchange::number`]).
+    pub number: u64,
+    /// When it was sent, since the start of the run.
+    pub at: std::time::Duration,
 }
 
 impl ExchangeView {
@@ -126,6 +130,8 @@ impl ExchangeView {
             status: exchange.response.status,
             content_type: exchange.response.content_type.clone(),
             response_body: redact::body_preview(&exchange.response.body, BODY_LIMIT),
+            number: exchange.number,
+            at: exchange.at,
         }
     }
 }
@@ -497,6 +503,8 @@ mod tests {
             elapsed: std::time::Duration::ZERO,
             auth: SentAuth::RunUser,
             invalid,
+            number: 1,
+            at: std::time::Duration::ZERO,
         }
     }
 

@@ -77,7 +77,7 @@ pub enum Stop {
         /// The `Retry-After` value, as sent.
         value: String,
     },
-    /// The operator interrupted the run (Ctrl-C).
+    /// The operator interrupted the run (Ctrl-C, SIGTERM or SIGHUP).
     Interrupted,
 }
 
@@ -110,7 +110,9 @@ impl fmt::Display for Stop {
             Stop::RetryAfter { operation, value } => {
                 f.write_str(&retry_after_message(operation, value))
             }
-            Stop::Interrupted => f.write_str("interrupted (Ctrl-C); cleaning up"),
+            Stop::Interrupted => {
+                f.write_str("interrupted (Ctrl-C, SIGTERM or SIGHUP); cleaning up")
+            }
         }
     }
 }

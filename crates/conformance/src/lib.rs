@@ -46,9 +46,12 @@ pub mod replay;
 pub mod report;
 pub mod scenarios;
 pub mod session;
+pub mod signals;
 pub mod snapshots;
+pub mod spec_source;
 pub mod target;
 pub mod transport;
+pub mod writable;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -100,7 +103,8 @@ pub struct Options {
     pub password: Option<String>,
     /// Sign a run-tagged user up instead of logging in (always so when embedded).
     pub signup: bool,
-    /// The spec to check against; `None` is the workspace's `spec/appmixer.yaml`.
+    /// The spec to check against; `None` is the spec built into the
+    /// binary (the workspace's `spec/appmixer.yaml` when it was built).
     pub spec: Option<PathBuf>,
     /// How long one request may take.
     pub timeout: Duration,
@@ -314,9 +318,18 @@ const EARLY_PHASES: [&str; 2] = ["isolation", "auth probes"];
 /// status 2); failed checks are in the report.
 pub async fn run(options: Options) -> Result<Report, RunError> {
     let started = Instant::now();
+    let mut signals = signals::StopSignals::install();
     let login = options.login()?;
     let second_login = options.second_login()?;
     let url = options.url.as_deref().map(target::parse_url).transpose()?;
+    if !options.read_only {
+        writable::dir(&options.save_failures).map_err(|reason| {
+            RunError::Usage(format!(
+                "`--save-failures {}`: {reason}",
+                options.save_failures.display()
+            ))
+        })?;
+    }
     let files = match &options.descriptors {
         Some(dir) => descriptors::load_dir(dir)?,
         None => Vec::new(),
@@ -329,11 +342,8 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         let cases = options.cases;
         tokio::task::spawn_blocking(move || descriptors::generate::generate(seed, cases))
     });
-    let spec_path = options
-        .spec
-        .clone()
-        .unwrap_or_else(appmixer_spec::default_path);
-    let (spec, catalog) = load_spec(&spec_path)?;
+    let loaded = spec_source::load(options.spec.as_deref())?;
+    let (spec, catalog) = (loaded.spec, loaded.catalog);
     let examples = Examples::from_spec(&spec);
     let validator = Validator::new(&spec)?;
     let tag = new_run_tag();
@@ -347,7 +357,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         } else {
             replay::ServerKind::Embedded
         },
-        spec_sha256: replay::sha256_hex(&std::fs::read(&spec_path).unwrap_or_default()),
+        spec_sha256: replay::sha256_hex(&loaded.bytes),
     };
 
     let phases: Vec<&str> = if options.read_only {
@@ -460,25 +470,22 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         later.stopped.splice(0..0, outcome.stopped);
         later
     };
-    let interrupted = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            // Without a signal handler the run simply cannot be interrupted.
-            std::future::pending::<()>().await;
-        }
-    };
-    let mut was_interrupted = false;
+    let mut interrupted_by = None;
     let outcome = tokio::select! {
         outcome = stages => outcome,
-        () = interrupted => {
-            was_interrupted = true;
+        signal = signals.next() => {
+            interrupted_by = Some(signal);
             scenarios::Outcome {
                 stopped: Vec::new(),
-                aborted: Some(guards::Stop::Interrupted.to_string()),
+                aborted: Some(format!("interrupted ({signal}); cleaning up")),
             }
         }
     };
-    if was_interrupted {
-        tracing::warn!("interrupted: cleaning up what the run created (Ctrl-C again to stop now)");
+    if let Some(signal) = interrupted_by {
+        tracing::warn!(
+            "interrupted by {signal}: cleaning up what the run created \
+             (Ctrl-C or another signal to stop now)"
+        );
         session.transport.interrupted();
     }
 
@@ -486,14 +493,9 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         cleanup::CleanupSummary::default()
     } else {
         phase(total - 1, total, "cleanup");
-        let again = async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
         tokio::select! {
             summary = cleanup::run(&mut session) => summary,
-            () = again => cleanup::abandoned(&session),
+            _ = signals.next() => cleanup::abandoned(&session),
         }
     };
     phase(total, total, "coverage");
@@ -528,37 +530,13 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
             },
         },
     );
+    report.spec = loaded.source;
     report.descriptors = descriptor_summary;
     report.cleanup = cleanup;
     report.stopped_scenarios = outcome.stopped;
     report.aborted = outcome.aborted;
     target.stop().await;
     Ok(report)
-}
-
-/// Loads the spec at `path` and its catalog; a directory, or a spec that
-/// declares no operation, is a spec error naming the path, not something to
-/// check a server against.
-fn load_spec(path: &std::path::Path) -> Result<(Spec, Catalog), RunError> {
-    if path.is_dir() {
-        return Err(RunError::SpecUnusable {
-            path: path.to_path_buf(),
-            reason: "is a directory; `--spec` expects the OpenAPI YAML file, e.g. \
-                     `spec/appmixer.yaml`"
-                .into(),
-        });
-    }
-    let spec = Spec::load(path)?;
-    let catalog = Catalog::from_spec(&spec)?;
-    if catalog.operations().is_empty() {
-        return Err(RunError::SpecUnusable {
-            path: path.to_path_buf(),
-            reason: "declares no operations (its `paths` are missing or empty); give the \
-                     Appmixer OpenAPI spec, e.g. `spec/appmixer.yaml`"
-                .into(),
-        });
-    }
-    Ok((spec, catalog))
 }
 
 /// A signed-in session with the server some options name, for the
@@ -583,11 +561,8 @@ impl Connected {
 pub async fn connect(options: &Options) -> Result<Connected, RunError> {
     let login = options.login()?;
     let url = options.url.as_deref().map(target::parse_url).transpose()?;
-    let spec_path = options
-        .spec
-        .clone()
-        .unwrap_or_else(appmixer_spec::default_path);
-    let (spec, catalog) = load_spec(&spec_path)?;
+    let loaded = spec_source::load(options.spec.as_deref())?;
+    let (spec, catalog) = (loaded.spec, loaded.catalog);
     let validator = Validator::new(&spec)?;
     let target = match url {
         Some(url) => Target::remote(url),

@@ -30,7 +30,7 @@ Exit status:
      were 401: are the credentials right?\", \"needs a second user\")
   4  a safety guard stopped the run: --max-requests used up, the server failed
      --max-consecutive-failures requests in a row, it asked for a Retry-After of
-     more than 60 s, or Ctrl-C
+     more than 60 s, or Ctrl-C, SIGTERM or SIGHUP
 
 `replay FILE` exits 0 when every step of the saved case passes (FIXED), 1 when one
 still fails, and 2 on a usage, spec or connection error.
@@ -39,7 +39,7 @@ Without --url the embedded reference server is started on 127.0.0.1 and checked.
 An option given an empty value, on the command line or in its environment
 variable, counts as not given.
 Every object the run creates carries the run tag (amxc-<8 hex>) in its name and is
-deleted at the end, also after a failure or Ctrl-C; `cleanup` removes what an
+deleted at the end, also after a failure, Ctrl-C, SIGTERM or SIGHUP; `cleanup` removes what an
 interrupted run left. People tasks and users cannot be deleted through the API.";
 
 /// Checks an Appmixer-compatible server against spec/appmixer.yaml and
@@ -91,7 +91,9 @@ struct ServerArgs {
     #[arg(long)]
     signup: bool,
 
-    /// The OpenAPI spec to check against [default: the workspace's spec/appmixer.yaml].
+    /// The OpenAPI spec to check against [default: the spec built into this
+    /// binary, the workspace's spec/appmixer.yaml when it was built; the
+    /// report says which was used].
     #[arg(long, value_name = "PATH")]
     spec: Option<PathBuf>,
 
@@ -361,6 +363,11 @@ async fn run(args: RunArgs) -> ExitCode {
         Ok(options) => options,
         Err(error) => return usage_error(error),
     };
+    for file in &files {
+        if let Err(reason) = file.check() {
+            return usage_error(format!("cannot write the report there: {reason}"));
+        }
+    }
     let report = match appmixer_conformance::run(options).await {
         Ok(report) => report,
         Err(error) => {
@@ -369,18 +376,33 @@ async fn run(args: RunArgs) -> ExitCode {
         }
     };
     print!("{report}");
+    let mut unwritten = false;
     for file in &files {
         if let Err(error) = file.write(&report, timings) {
-            return usage_error(format!(
-                "cannot write the report to {}: {error}; check that its directory exists",
+            eprintln!(
+                "error: cannot write the report to {}: {error}; check that its directory \
+                 exists and is writable",
                 file.path().display()
-            ));
+            );
+            unwritten = true;
         }
     }
     if bench {
         eprint!("{}", report.bench());
     }
-    ExitCode::from(report.exit_code())
+    ExitCode::from(exit_code(report.exit_code(), unwritten))
+}
+
+/// The exit status of a run whose report said `run`: a report file that
+/// could not be written makes a passed run a usage error (2), but never
+/// hides that the run itself failed (1), missed a property (3) or was
+/// stopped (4).
+fn exit_code(run: u8, unwritten: bool) -> u8 {
+    if unwritten && run == appmixer_conformance::report::EXIT_PASSED {
+        appmixer_conformance::report::EXIT_ERROR
+    } else {
+        run
+    }
 }
 
 async fn replay(args: ReplayArgs) -> ExitCode {
@@ -479,6 +501,15 @@ mod tests {
         assert!(parse_bytes("0").is_err());
         assert!(parse_bytes("64MB").is_err());
         assert!(parse_bytes("lots").unwrap_err().contains("`lots`"));
+    }
+
+    #[test]
+    fn an_unwritten_report_file_never_hides_a_worse_exit_status() {
+        assert_eq!(exit_code(0, true), 2);
+        assert_eq!(exit_code(0, false), 0);
+        for run in [1, 3, 4] {
+            assert_eq!(exit_code(run, true), run);
+        }
     }
 
     #[test]

@@ -13,10 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use appmixer_spec::Spec;
 use appmixer_spec::schema::Validator;
 
-use crate::catalog::Catalog;
 use crate::error::RunError;
 use crate::model::Phase;
 use crate::model::bridge::Stop;
@@ -110,17 +108,26 @@ impl SavedCase {
         let usage = |reason: String| RunError::Usage(format!("`{}` {reason}", path.display()));
         let text = std::fs::read(path)
             .map_err(|error| usage(format!("cannot be read ({error}); check the path")))?;
+        // The format comes first: a file of another format is refused for
+        // that, not for the first field the formats disagree on.
+        let format = serde_json::from_slice::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|value| value.get("format").cloned());
+        match &format {
+            Some(serde_json::Value::Number(number)) if number.as_u64() == Some(FORMAT.into()) => {}
+            Some(other) => {
+                return Err(usage(format!(
+                    "has format {other}, which is unsupported: this harness reads saved cases \
+                     of format {FORMAT}; run the checks again to save the case in it"
+                )));
+            }
+            None => {}
+        }
         let case: SavedCase = serde_json::from_slice(&text).map_err(|error| {
             usage(format!(
                 "is not a saved case ({error}); give a file from `--save-failures`"
             ))
         })?;
-        if case.format != FORMAT {
-            return Err(usage(format!(
-                "has format {}, this harness reads format {FORMAT}",
-                case.format
-            )));
-        }
         Ok(case)
     }
 }
@@ -202,18 +209,8 @@ pub async fn replay(options: Options, file: &Path) -> Result<ReplayReport, RunEr
     let case = SavedCase::load(file)?;
     let login = options.login()?;
     let url = options.url.as_deref().map(target::parse_url).transpose()?;
-    let spec_path = options
-        .spec
-        .clone()
-        .unwrap_or_else(appmixer_spec::default_path);
-    let spec_bytes = std::fs::read(&spec_path).map_err(|source| {
-        RunError::Spec(appmixer_spec::SpecError::Read {
-            path: spec_path.clone(),
-            source,
-        })
-    })?;
-    let spec = Spec::load(&spec_path)?;
-    let catalog = Catalog::from_spec(&spec)?;
+    let loaded = crate::spec_source::load(options.spec.as_deref())?;
+    let (spec, catalog, spec_bytes) = (loaded.spec, loaded.catalog, loaded.bytes);
     let validator = Validator::new(&spec)?;
 
     let target = match url {
@@ -326,6 +323,26 @@ mod tests {
         let error = SavedCase::load(&path).unwrap_err();
 
         assert!(error.to_string().contains("nonsense.json"), "{error}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_case_of_another_format_is_refused_naming_the_format() {
+        let dir =
+            std::env::temp_dir().join(format!("amxc-replay-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let numbered = dir.join("old.json");
+        std::fs::write(&numbered, r#"{"format": 1, "steps": []}"#).unwrap();
+        let named = dir.join("other.json");
+        std::fs::write(&named, r#"{"format": "appmixer-case/9"}"#).unwrap();
+
+        let old = SavedCase::load(&numbered).unwrap_err().to_string();
+        let other = SavedCase::load(&named).unwrap_err().to_string();
+
+        assert!(old.contains("has format 1, which is unsupported"), "{old}");
+        assert!(!old.contains("missing field"), "{old}");
+        assert!(other.contains("\"appmixer-case/9\""), "{other}");
+        assert!(other.contains("unsupported"), "{other}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -290,6 +290,12 @@ pub struct Exchange {
     pub auth: SentAuth,
     /// Whether the call was deliberately invalid ([`Call::invalid`]).
     pub invalid: bool,
+    /// The request's number in the run, from 1, retries included: the
+    /// `requests.total` of the report counts the same way.
+    pub number: u64,
+    /// When the final attempt was sent, since the transport was made at
+    /// the start of the run.
+    pub at: Duration,
 }
 
 impl Exchange {
@@ -450,6 +456,8 @@ pub struct Transport {
     times: WireTimes,
     progress: Option<Progress>,
     max_body: u64,
+    /// When the transport was made, which the exchanges' times count from.
+    created: Instant,
 }
 
 impl fmt::Debug for Transport {
@@ -508,6 +516,7 @@ impl Transport {
             times: WireTimes::default(),
             progress: None,
             max_body: DEFAULT_MAX_BODY,
+            created: Instant::now(),
         })
     }
 
@@ -561,7 +570,7 @@ impl Transport {
         self.stop.as_ref()
     }
 
-    /// Notes that the run was stopped from outside (Ctrl-C).
+    /// Notes that the run was stopped from outside (Ctrl-C, SIGTERM or SIGHUP).
     pub fn interrupted(&mut self) {
         self.stop.get_or_insert(Stop::Interrupted);
     }
@@ -731,6 +740,8 @@ impl Transport {
                         elapsed,
                         auth,
                         invalid: call.invalid,
+                        number: self.sent,
+                        at: started.duration_since(self.created),
                     });
                 }
                 Err(ReadError::TooLarge { status }) => {

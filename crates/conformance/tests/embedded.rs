@@ -60,7 +60,7 @@ async fn a_flow_file_read_back_from_a_server_round_trips_without_its_server_set_
     )
     .expect("write the flow file");
     let options = Options {
-        descriptors: Some(dir.clone()),
+        descriptors: Some(dir.to_path_buf()),
         cases: 1,
         ..Options::default()
     };

@@ -28,13 +28,14 @@ use tokio::sync::OnceCell;
 
 async fn run_against(app: axum::Router) -> Report {
     let base = common::serve(app).await;
+    let failures = common::scratch_dir("properties");
     let options = Options {
         url: Some(base),
         signup: true,
         cases: 1,
         steps: 3,
         seed: Some(5),
-        save_failures: common::scratch_dir("properties"),
+        save_failures: failures.to_path_buf(),
         ..Options::default()
     };
     appmixer_conformance::run(options)

@@ -34,7 +34,7 @@ static RUNS: OnceCell<Vec<(u64, Report)>> = OnceCell::const_new();
 static FAILURES_DIR: OnceLock<PathBuf> = OnceLock::new();
 
 fn failures_dir() -> &'static Path {
-    FAILURES_DIR.get_or_init(|| common::scratch_dir("clean-failures"))
+    FAILURES_DIR.get_or_init(|| common::unused_dir("clean-failures"))
 }
 
 async fn clean_runs() -> &'static [(u64, Report)] {

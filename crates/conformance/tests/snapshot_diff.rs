@@ -1,7 +1,8 @@
 //! A behaviour change shows as a snapshot difference: a server whose
 //! `getStore` answers a field under another name differs from the committed
-//! transcripts in the stores scenario only, and `appmixer-conformance
-//! snapshots` prints the unified diff and exits 1.
+//! transcripts in the stores scenario only, one that serves a list as text
+//! differs in that list's scenario, and `appmixer-conformance snapshots`
+//! prints the unified diff and exits 1.
 
 mod common;
 
@@ -31,6 +32,19 @@ async fn rename_store_name(request: Request, next: Next) -> Response {
         value["title"] = name;
     }
     Response::from_parts(parts, Body::from(value.to_string()))
+}
+
+/// Serves the answers of `GET /charts` as `text/plain`, the body unchanged.
+async fn serve_charts_as_text(request: Request, next: Next) -> Response {
+    let wanted = request.method() == Method::GET && request.uri().path() == "/charts";
+    let mut response = next.run(request).await;
+    if wanted {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+    }
+    response
 }
 
 async fn changed_server() -> String {
@@ -105,4 +119,21 @@ async fn the_snapshots_subcommand_exits_0_against_the_reference_server() {
         stdout.contains("snapshots: 9 of 9 scenarios match"),
         "{stdout}"
     );
+}
+
+#[tokio::test]
+async fn a_list_served_as_text_differs_in_the_charts_transcript_only() {
+    let app = common::reference_router().layer(middleware::from_fn(serve_charts_as_text));
+    let base = common::serve(app).await;
+
+    let transcripts = snapshots::record(&common::signup_options(&base))
+        .await
+        .expect("the transcripts are recorded");
+    let differences = snapshots::compare(&snapshots::default_dir(), &transcripts);
+
+    let names: Vec<&str> = differences.iter().map(|d| d.name).collect();
+    assert_eq!(names, vec!["charts"]);
+    let diff = &differences[0].diff;
+    assert!(diff.contains("-→ 200 application/json"), "{diff}");
+    assert!(diff.contains("+→ 200 text/plain"), "{diff}");
 }

@@ -158,7 +158,7 @@ async fn a_descriptor_file_without_flow_is_a_usage_error_naming_it() {
     std::fs::write(dir.join("fine.json"), r#"{"name": "ok", "flow": {}}"#).unwrap();
     std::fs::write(dir.join("broken.json"), r#"{"name": "no descriptor here"}"#).unwrap();
     let options = Options {
-        descriptors: Some(dir.clone()),
+        descriptors: Some(dir.to_path_buf()),
         ..Options::default()
     };
 
@@ -498,7 +498,7 @@ async fn a_spec_that_is_a_directory_says_so_and_asks_for_the_yaml_file() {
     let dir = common::scratch_dir("spec-dir");
 
     let error = run_error(Options {
-        spec: Some(dir.clone()),
+        spec: Some(dir.to_path_buf()),
         ..Options::default()
     })
     .await;

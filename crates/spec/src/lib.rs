@@ -76,6 +76,11 @@ pub fn is_sdk_method(name: &str) -> bool {
     SDK_METHODS.contains(&name)
 }
 
+/// The text of the workspace's `spec/appmixer.yaml` as it was when this
+/// crate was built. A binary built with it carries its spec wherever it is
+/// installed; [`default_path`] names a file of the build machine.
+pub const EMBEDDED_SPEC: &str = include_str!("../../../spec/appmixer.yaml");
+
 /// Absolute path of `spec/appmixer.yaml` in this workspace.
 pub fn default_path() -> PathBuf {
     workspace_root().join("spec").join("appmixer.yaml")

@@ -58,6 +58,14 @@ impl Spec {
         Self::parse_with_origin(text, "spec text")
     }
 
+    /// Parses the spec built into this crate, [`crate::EMBEDDED_SPEC`].
+    pub fn embedded() -> Result<Spec, SpecError> {
+        Self::parse_with_origin(
+            crate::EMBEDDED_SPEC,
+            "the embedded spec (spec/appmixer.yaml when this was built)",
+        )
+    }
+
     fn parse_with_origin(text: &str, origin: &str) -> Result<Spec, SpecError> {
         let format = syntax::format_of(text);
         let document = syntax::document(text, format, origin)?;

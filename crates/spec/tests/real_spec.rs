@@ -1,4 +1,5 @@
-//! The workspace's own `spec/appmixer.yaml` passes every lint and resolves.
+//! The workspace's own `spec/appmixer.yaml` passes every lint and resolves,
+//! and the copy built into the crate is the same spec.
 
 use appmixer_spec::{Auth, SDK_METHODS, Spec, default_path, lint};
 
@@ -185,4 +186,15 @@ fn an_exact_status_wins_over_its_range() {
     assert_eq!(conflict.status.to_string(), "4XX");
     assert_eq!(conflict.pointer, "/components/responses/ClientError");
     assert!(redirect.is_none());
+}
+
+#[test]
+fn the_embedded_spec_is_the_workspace_spec_and_needs_no_file() {
+    let on_disk = std::fs::read_to_string(default_path()).expect("spec/appmixer.yaml reads");
+
+    let embedded = Spec::embedded().expect("the embedded spec parses");
+
+    assert_eq!(appmixer_spec::EMBEDDED_SPEC, on_disk);
+    assert_eq!(embedded.document(), real_spec().document());
+    assert_eq!(embedded.operations().len(), real_spec().operations().len());
 }

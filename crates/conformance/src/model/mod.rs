@@ -83,14 +83,22 @@ pub async fn run(session: &mut Session, phase: &Phase) -> Step<()> {
 
     if let Some(counterexample) = &verdict.counterexample {
         let saved = SavedCase::of(phase, counterexample);
-        let path = match saved.save(&phase.save_failures) {
-            Ok(path) => Some(path.display().to_string()),
+        let (path, not_saved) = match saved.save(&phase.save_failures) {
+            Ok(path) => (Some(path.display().to_string()), None),
             Err(error) => {
-                tracing::warn!(%error, "the failing case could not be saved");
-                None
+                let dir = phase.save_failures.display();
+                tracing::warn!(%error, "the failing case could not be saved to {dir}");
+                let note = format!(
+                    "not saved: cannot write the case to {dir} ({error}); \
+                     give `--save-failures` a writable directory\n"
+                );
+                (None, Some(note))
             }
         };
-        let reproduction = runner::reproduction(counterexample, phase.seed, path.as_deref());
+        let mut reproduction = runner::reproduction(counterexample, phase.seed, path.as_deref());
+        if let Some(note) = not_saved {
+            reproduction.insert_str(0, &note);
+        }
         let mismatch = &counterexample.mismatch;
         session.results.record_reproducible(
             Outcome {

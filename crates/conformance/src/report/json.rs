@@ -5,7 +5,10 @@
 //! the values that differ by nature from run to run (ids, the run tag, the
 //! embedded server's port, timestamps in bodies) are replaced with
 //! placeholders by the same [`Normaliser`] the snapshots use. `--timings`
-//! adds a `run` section with the tag and the timings, which do differ.
+//! adds a `run` section with the tag and the timings, which do differ, and
+//! to each failure the seconds into the run of its first exchange
+//! (`elapsed_s`); its number among the run's requests (`request`) is there
+//! always.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -62,9 +65,13 @@ pub fn to_value(report: &Report, timings: bool) -> Value {
         })
         .collect();
     let failures: Vec<Value> = report
-        .failures
+        .failure_groups()
         .iter()
-        .map(|failure| failure_value(&mut normaliser, failure))
+        .map(|group| {
+            let mut value = failure_value(&mut normaliser, group.first, timings);
+            value["count"] = json!(group.count);
+            value
+        })
         .collect();
     let not_checked: Vec<Value> = report
         .not_checked
@@ -123,6 +130,7 @@ pub fn to_value(report: &Report, timings: bool) -> Value {
         "format": FORMAT,
         "target": if report.embedded { "embedded".to_string() } else { report.target.clone() },
         "profile": report.profile.name(),
+        "spec": report.spec.to_string(),
         "seed": report.seed,
         "exit_code": report.exit_code(),
         "checks": report.checks(),
@@ -166,8 +174,8 @@ pub fn to_value(report: &Report, timings: bool) -> Value {
     value
 }
 
-fn failure_value(normaliser: &mut Normaliser, failure: &Failure) -> Value {
-    json!({
+fn failure_value(normaliser: &mut Normaliser, failure: &Failure, timings: bool) -> Value {
+    let mut value = json!({
         "operation": failure.operation,
         "property": failure.kind.label(),
         "expectation": failure.expectation,
@@ -178,7 +186,15 @@ fn failure_value(normaliser: &mut Normaliser, failure: &Failure) -> Value {
             .reproduction
             .as_deref()
             .map(|r| normaliser.text(&SERVER.replace_all(r, "<server>"))),
-    })
+        // The same seed sends the same requests, so the number is stable;
+        // the time is not, and is added only with `--timings`.
+        "request": failure.exchange.as_ref().map(|e| e.number),
+    });
+    if timings && let Some(exchange) = &failure.exchange {
+        let tenths = exchange.at.as_millis() / 100;
+        value["elapsed_s"] = json!(tenths as f64 / 10.0);
+    }
+    value
 }
 
 /// The scheme and authority of a URL: the embedded server's port differs

@@ -59,11 +59,16 @@ fn test_case(
             tally.total,
             failures[0].expectation
         ));
-        let details: Vec<String> = failures
+        let details: Vec<String> = super::groups::group(failures.iter().copied())
             .iter()
-            .map(|f| {
+            .map(|group| {
+                let f = group.first;
+                let times = match group.count {
+                    1 => String::new(),
+                    count => format!(" (×{count})"),
+                };
                 let mut detail = format!(
-                    "{}: expected {}, got {}",
+                    "{}{times}: expected {}, got {}",
                     f.expectation, f.expected, f.actual
                 );
                 if let Some(reproduction) = &f.reproduction {

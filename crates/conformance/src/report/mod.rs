@@ -16,6 +16,7 @@
 //! errors (2) never get as far as a report.
 
 pub mod evidence;
+pub mod groups;
 pub mod json;
 pub mod junit;
 pub mod progress;
@@ -32,8 +33,10 @@ use crate::cleanup::CleanupSummary;
 use crate::descriptors::DescriptorSummary;
 use crate::guards::{MethodCounts, Refusal, Stop};
 use crate::profile::Profile;
+use crate::spec_source::SpecSource;
 
 pub use evidence::{NotApplicable, NotChecked, Plan};
+pub use groups::FailureGroup;
 
 /// Exit status: every planned check was made and held.
 pub const EXIT_PASSED: u8 = 0;
@@ -43,7 +46,7 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 /// Exit status: a required property was never checked.
 pub const EXIT_UNCHECKED: u8 = 3;
-/// Exit status: a safety guard (or Ctrl-C) stopped the run.
+/// Exit status: a safety guard (or Ctrl-C, SIGTERM or SIGHUP) stopped the run.
 pub const EXIT_STOPPED: u8 = 4;
 
 /// One operation's line of the summary matrix.
@@ -139,6 +142,8 @@ pub struct Report {
     pub tag: String,
     /// The profile the run followed.
     pub profile: Profile,
+    /// The spec the run checked against.
+    pub spec: SpecSource,
     /// The seed of the generated cases.
     pub seed: u64,
     /// One row per operation of the spec, in the spec's order.
@@ -224,6 +229,7 @@ impl Report {
             target: target.unwrap_or_else(|| "embedded reference server".into()),
             tag,
             profile,
+            spec: SpecSource::Embedded,
             seed,
             rows,
             failures,
@@ -281,6 +287,12 @@ impl Report {
         self.failures
             .iter()
             .filter(move |f| f.operation == operation && f.kind == kind)
+    }
+
+    /// The failures grouped by departure: each once, with how many
+    /// failures showed it, in the order they were first seen.
+    pub fn failure_groups(&self) -> Vec<FailureGroup<'_>> {
+        groups::group(&self.failures)
     }
 
     /// Operations of the spec that were never called.
@@ -357,6 +369,13 @@ impl ReportFile {
         match self {
             ReportFile::Json(path) | ReportFile::Junit(path) => path,
         }
+    }
+
+    /// Why this file cannot be written, asked before the run starts: its
+    /// path is a directory, its directory does not exist, or it cannot be
+    /// opened for writing.
+    pub fn check(&self) -> Result<(), String> {
+        crate::writable::file(self.path())
     }
 
     /// Writes `report` in this file's format; `timings` adds the run's

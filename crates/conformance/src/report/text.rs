@@ -8,8 +8,8 @@
 
 use std::fmt::{self, Write as _};
 
-use super::{EXIT_FAILED, EXIT_PASSED, EXIT_STOPPED, EXIT_UNCHECKED, Report};
-use crate::checks::{CheckKind, Failure};
+use super::{EXIT_FAILED, EXIT_PASSED, EXIT_STOPPED, EXIT_UNCHECKED, FailureGroup, Report};
+use crate::checks::CheckKind;
 
 /// How many kinds of check that could not be made the summary lists.
 const NOT_EXERCISED_SHOWN: usize = 10;
@@ -34,6 +34,7 @@ impl fmt::Display for Report {
             "Appmixer conformance of {} (run tag {}, profile {}, seed {})",
             self.target, self.tag, self.profile, self.seed
         )?;
+        writeln!(f, "spec: {}", self.spec)?;
         writeln!(f)?;
         self.write_table(f)?;
         writeln!(f)?;
@@ -41,11 +42,21 @@ impl fmt::Display for Report {
         self.write_not_checked(f)?;
         self.write_not_applicable(f)?;
         if !self.failures.is_empty() {
+            let groups = self.failure_groups();
             writeln!(f)?;
-            writeln!(f, "FAILURES ({})", self.failures.len())?;
-            for (number, failure) in self.failures.iter().enumerate() {
+            if groups.len() == self.failures.len() {
+                writeln!(f, "FAILURES ({})", self.failures.len())?;
+            } else {
+                writeln!(
+                    f,
+                    "FAILURES ({}, {} distinct)",
+                    self.failures.len(),
+                    groups.len()
+                )?;
+            }
+            for (number, group) in groups.iter().enumerate() {
                 writeln!(f)?;
-                write_failure(f, number + 1, failure)?;
+                write_failure(f, number + 1, group)?;
             }
         }
         writeln!(f)?;
@@ -57,9 +68,17 @@ impl fmt::Display for Report {
             _ => "ERROR",
         };
         let required_missing = self.not_checked.iter().filter(|n| n.required).count();
+        // Leftovers fail a run whose checks all held; the verdict names
+        // them, or it would read as a failure without one.
+        let leftovers = self.cleanup.leftovers.len();
+        let why = match (self.exit_code(), self.failures.is_empty(), leftovers) {
+            (EXIT_FAILED, true, 1) => " 1 object left behind;".to_string(),
+            (EXIT_FAILED, true, n) if n > 1 => format!(" {n} objects left behind;"),
+            _ => String::new(),
+        };
         writeln!(
             f,
-            "{verdict}: {} checks, {} failed, {} required not checked, {} requests",
+            "{verdict}:{why} {} checks, {} failed, {} required not checked, {} requests",
             self.checks(),
             self.failures.len(),
             required_missing,
@@ -306,15 +325,22 @@ impl Report {
     }
 }
 
-fn write_failure(f: &mut fmt::Formatter<'_>, number: usize, failure: &Failure) -> fmt::Result {
+fn write_failure(f: &mut fmt::Formatter<'_>, number: usize, group: &FailureGroup) -> fmt::Result {
+    let failure = group.first;
+    let times = match group.count {
+        1 => String::new(),
+        count => format!(" ×{count} (the first shown)"),
+    };
     writeln!(
         f,
-        "{number}. {} · {} · {}",
+        "{number}. {} · {} · {}{times}",
         failure.operation, failure.kind, failure.expectation
     )?;
     writeln!(f, "   expected: {}", failure.expected)?;
     writeln!(f, "   actual:   {}", failure.actual)?;
     if let Some(exchange) = &failure.exchange {
+        let first = if group.count > 1 { "first " } else { "" };
+        writeln!(f, "   {first}at request {}", exchange.number)?;
         writeln!(f, "   request:  {} {}", exchange.method, exchange.url)?;
         for (name, value) in &exchange.request_headers {
             writeln!(f, "             {name}: {value}")?;
@@ -409,6 +435,23 @@ mod tests {
             None,
         );
         Report::assemble(&catalog(), crate::report::tests::record(results, plan))
+    }
+
+    #[test]
+    fn a_run_failed_only_by_leftovers_says_so_in_its_verdict() {
+        let mut report = report(false, Plan::default());
+        report.cleanup.leftovers.push(crate::cleanup::Leftover {
+            kind: crate::cleanup::Kind::Flow,
+            id: "f1".into(),
+            reason: "still listed after cleanup".into(),
+        });
+
+        let text = report.to_string();
+
+        assert!(
+            text.contains("FAILED: 1 object left behind; 1 checks, 0 failed"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //!
 //! Each scenario ([`SCENARIOS`]) sends a fixed sequence of calls and keeps
 //! every exchange; [`Transcript`] renders them as text, one step per
-//! exchange: the request line, the status and the JSON body, with ids,
-//! timestamps, tokens, secrets and run tags replaced by stable placeholders
-//! ([`Normaliser`]). The committed transcripts live in
+//! exchange: the request line, the status and the media type of the
+//! answer, and the JSON body, with ids, timestamps, tokens, secrets and run
+//! tags replaced by stable placeholders ([`Normaliser`]). The committed transcripts live in
 //! `crates/conformance/tests/snapshots/` as insta snapshot files;
 //! `cargo test -p appmixer-conformance` compares a fresh recording with
 //! them (against the embedded server, or the one in `APPMIXER_URL`), and
@@ -149,7 +149,12 @@ impl<'a> Recorder<'a> {
                 text.push_str("  (the run's objects only)");
             }
             text.push('\n');
-            text.push_str(&format!("→ {}\n", exchange.status()));
+            match media_type(exchange.response.content_type.as_deref()) {
+                Some(media_type) => {
+                    text.push_str(&format!("→ {} {media_type}\n", exchange.status()))
+                }
+                None => text.push_str(&format!("→ {}\n", exchange.status())),
+            }
             let body = &exchange.response.body;
             if body.is_empty() {
                 text.push_str("(no body)\n");
@@ -178,6 +183,14 @@ impl<'a> Recorder<'a> {
         }
         Transcript { name, text }
     }
+}
+
+/// The media type of a `Content-Type` header, lower-cased and without its
+/// parameters: a `charset` says how the text is encoded, which the body as
+/// shown already settles, while the media type says what the body is.
+fn media_type(content_type: Option<&str>) -> Option<String> {
+    let essence = content_type?.split(';').next()?.trim();
+    (!essence.is_empty()).then(|| essence.to_ascii_lowercase())
 }
 
 /// What a plain `id` field identifies in the answers of `operation`.
@@ -743,6 +756,20 @@ mod tests {
         ));
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    #[test]
+    fn the_media_type_drops_parameters_and_case() {
+        assert_eq!(
+            media_type(Some("Application/JSON; charset=utf-8")).as_deref(),
+            Some("application/json")
+        );
+        assert_eq!(
+            media_type(Some("text/plain")).as_deref(),
+            Some("text/plain")
+        );
+        assert_eq!(media_type(Some(" ; charset=utf-8")), None);
+        assert_eq!(media_type(None), None);
     }
 
     #[test]

@@ -6,7 +6,9 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::cell::RefCell;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
 
 use appmixer_conformance::Options;
 use serde_json::{Value, json};
@@ -32,16 +34,26 @@ pub fn reference_router() -> axum::Router {
 }
 
 /// Options that check `url`, signing a user up, with few generated cases;
-/// a failing model case is saved under the system's temporary directory,
-/// not in the source tree.
+/// a failing model case is saved in a directory of this call's own under
+/// the system's temporary directory, not in the source tree, removed when
+/// the test's thread ends.
 pub fn signup_options(url: &str) -> Options {
+    let failures = ScratchDir::at(fresh_path("failures"));
+    let save_failures = failures.to_path_buf();
+    REMOVED_AT_THREAD_END.with(|dirs| dirs.borrow_mut().push(failures));
     Options {
         url: Some(url.to_string()),
         signup: true,
         cases: 4,
-        save_failures: std::env::temp_dir().join("amxc-test-failures"),
+        save_failures,
         ..Options::default()
     }
+}
+
+thread_local! {
+    /// The directories handed out in options, which own no guard of their
+    /// own: removed when the thread that asked for them, the test's, ends.
+    static REMOVED_AT_THREAD_END: RefCell<Vec<ScratchDir>> = const { RefCell::new(Vec::new()) };
 }
 
 /// An HTTP client for the tests' own requests.
@@ -128,12 +140,58 @@ pub fn flows_dir() -> Option<PathBuf> {
     None
 }
 
-/// A fresh empty directory under the system's temporary directory.
-pub fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
+/// A directory of a test's own, removed with everything in it when the
+/// guard is dropped; it reads as the [`Path`] it is.
+#[derive(Debug)]
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    /// A guard of `path`, which need not exist yet.
+    fn at(path: PathBuf) -> Self {
+        Self(path)
+    }
+}
+
+impl Deref for ScratchDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for ScratchDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        // A directory the test never had created is simply not there.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A path under the system's temporary directory that nothing uses yet.
+fn fresh_path(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!(
         "amxc-test-{name}-{}",
         uuid::Uuid::new_v4().simple()
-    ));
+    ))
+}
+
+/// A fresh empty directory under the system's temporary directory, removed
+/// when the returned guard is dropped.
+pub fn scratch_dir(name: &str) -> ScratchDir {
+    let dir = fresh_path(name);
     std::fs::create_dir_all(&dir).expect("create a scratch directory");
-    dir
+    ScratchDir::at(dir)
+}
+
+/// A fresh path under the system's temporary directory, not created: for a
+/// directory a run writes only when something fails, held where no guard
+/// can be (a `static`), so that a passing run leaves nothing behind.
+pub fn unused_dir(name: &str) -> PathBuf {
+    fresh_path(name)
 }
