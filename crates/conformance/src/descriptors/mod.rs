@@ -270,40 +270,14 @@ async fn round_trip_file(session: &mut Session, file: &DescriptorFile) -> Step<b
     )?;
     session.created(Kind::Flow, &flow_id);
 
-    let read = session
-        .call(Call::new("getFlow").path("flowId", &flow_id))
-        .await?;
-    let returned = session.require_success("getFlow", "descriptors.get-finds-flow", &read)?;
-    let echoed: Map<String, Value> = body
-        .keys()
-        .filter_map(|key| returned.get(key).map(|value| (key.clone(), value.clone())))
-        .collect();
-    let difference =
-        compare::first_difference(&Value::Object(body.clone()), Some(&Value::Object(echoed)));
-    let passed = session.expect(
-        "createFlow",
-        "descriptors.file-round-trips",
-        Some(&read),
-        difference.is_none(),
-        || {
-            format!(
-                "{file_name}: {}",
-                difference
-                    .as_ref()
-                    .map(compare::Difference::expected_text)
-                    .unwrap_or_default()
-            )
-        },
-        || {
-            format!(
-                "{file_name}: {}",
-                difference
-                    .as_ref()
-                    .map(compare::Difference::actual_text)
-                    .unwrap_or_default()
-            )
-        },
-    );
+    let passed = read_back_matches(
+        session,
+        &flow_id,
+        &body,
+        ("createFlow", "descriptors.file-round-trips"),
+        &file_name,
+    )
+    .await?;
 
     // The same file again through `updateFlow`, under a changed name.
     let mut updated = body.clone();
@@ -318,46 +292,54 @@ async fn round_trip_file(session: &mut Session, file: &DescriptorFile) -> Step<b
                 .body(Value::Object(updated.clone())),
         )
         .await?;
-    let mut update_passed = false;
-    if exchange.is_success() {
-        let read = session
-            .call(Call::new("getFlow").path("flowId", &flow_id))
-            .await?;
-        let returned = session.require_success("getFlow", "descriptors.get-finds-flow", &read)?;
-        let echoed: Map<String, Value> = updated
-            .keys()
-            .filter_map(|key| returned.get(key).map(|value| (key.clone(), value.clone())))
-            .collect();
-        let difference =
-            compare::first_difference(&Value::Object(updated), Some(&Value::Object(echoed)));
-        update_passed = session.expect(
-            "updateFlow",
-            "descriptors.file-update-round-trips",
-            Some(&read),
-            difference.is_none(),
-            || {
-                format!(
-                    "{file_name}: {}",
-                    difference
-                        .as_ref()
-                        .map(compare::Difference::expected_text)
-                        .unwrap_or_default()
-                )
-            },
-            || {
-                format!(
-                    "{file_name}: {}",
-                    difference
-                        .as_ref()
-                        .map(compare::Difference::actual_text)
-                        .unwrap_or_default()
-                )
-            },
-        );
-    }
+    let update_passed = exchange.is_success()
+        && read_back_matches(
+            session,
+            &flow_id,
+            &updated,
+            ("updateFlow", "descriptors.file-update-round-trips"),
+            &file_name,
+        )
+        .await?;
 
     delete_flow(session, &flow_id).await?;
     Ok(passed && update_passed)
+}
+
+/// Reads flow `flow_id` back and checks, as `(operation, expectation)`,
+/// that every field of `sent` comes back unchanged; fields the server adds
+/// are not compared.
+async fn read_back_matches(
+    session: &mut Session,
+    flow_id: &str,
+    sent: &Map<String, Value>,
+    (operation, expectation): (&str, &str),
+    file_name: &str,
+) -> Step<bool> {
+    let read = session
+        .call(Call::new("getFlow").path("flowId", flow_id))
+        .await?;
+    let returned = session.require_success("getFlow", "descriptors.get-finds-flow", &read)?;
+    let echoed: Map<String, Value> = sent
+        .keys()
+        .filter_map(|key| returned.get(key).map(|value| (key.clone(), value.clone())))
+        .collect();
+    let difference =
+        compare::first_difference(&Value::Object(sent.clone()), Some(&Value::Object(echoed)));
+    let side = |text: fn(&compare::Difference) -> String| {
+        format!(
+            "{file_name}: {}",
+            difference.as_ref().map(text).unwrap_or_default()
+        )
+    };
+    Ok(session.expect(
+        operation,
+        expectation,
+        Some(&read),
+        difference.is_none(),
+        || side(compare::Difference::expected_text),
+        || side(compare::Difference::actual_text),
+    ))
 }
 
 async fn delete_flow(session: &mut Session, flow_id: &str) -> Step<()> {

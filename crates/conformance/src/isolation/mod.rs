@@ -492,32 +492,16 @@ async fn secrets(s: &mut Session, fixture: &Fixture, second: Option<&SecondUser>
         );
     }
 
-    let before = task_state(s, &task.id).await?;
-    let exchange = s
-        .call(
-            Call::new("approveTask")
-                .path("id", &task.id)
-                .body(json!({"secret": task.requester_secret}))
-                .without_token(),
-        )
-        .await?;
-    expect_status(
+    decision_refused(
         s,
-        "approveTask",
+        &task.id,
+        Call::new("approveTask")
+            .path("id", &task.id)
+            .body(json!({"secret": task.requester_secret}))
+            .without_token(),
         "isolation.requester-secret-cannot-decide",
-        &exchange,
-        StatusRule::Exactly(403),
-    );
-    let after = task_state(s, &task.id).await?;
-    s.expect_as(
-        KIND,
-        "approveTask",
-        "isolation.refused-write-changes-nothing",
-        Some(&exchange),
-        before == after,
-        || "the task as it was".into(),
-        || describe_change(&before, &after),
-    );
+    )
+    .await?;
 
     if let (Some(second), Some(shared)) = (second, &fixture.shared_task) {
         let exchange = s
@@ -535,32 +519,16 @@ async fn secrets(s: &mut Session, fixture: &Fixture, second: Option<&SecondUser>
             StatusRule::Success,
         );
         for operation in ["approveTask", "rejectTask"] {
-            let before = task_state(s, &shared.id).await?;
-            let exchange = s
-                .call(
-                    Call::new(operation)
-                        .path("id", &shared.id)
-                        .body(json!({}))
-                        .as_user(&second.token),
-                )
-                .await?;
-            expect_status(
+            decision_refused(
                 s,
-                operation,
+                &shared.id,
+                Call::new(operation)
+                    .path("id", &shared.id)
+                    .body(json!({}))
+                    .as_user(&second.token),
                 "isolation.requester-cannot-decide",
-                &exchange,
-                StatusRule::Exactly(403),
-            );
-            let after = task_state(s, &shared.id).await?;
-            s.expect_as(
-                KIND,
-                operation,
-                "isolation.refused-write-changes-nothing",
-                Some(&exchange),
-                before == after,
-                || "the task as it was".into(),
-                || describe_change(&before, &after),
-            );
+            )
+            .await?;
         }
     }
 
@@ -588,6 +556,38 @@ async fn secrets(s: &mut Session, fixture: &Fixture, second: Option<&SecondUser>
         state.first().and_then(|(_, _, v)| v.get("status")) == Some(&json!("approved")),
         || "the task approved".into(),
         || describe_state(&state),
+    );
+    Ok(())
+}
+
+/// Sends `decision`, a call that must not decide task `task_id`, and
+/// checks that it is refused with 403 (as `expectation`) and that the task
+/// stays as it was.
+async fn decision_refused(
+    s: &mut Session,
+    task_id: &str,
+    decision: Call,
+    expectation: &str,
+) -> Step<()> {
+    let operation = decision.operation().to_owned();
+    let before = task_state(s, task_id).await?;
+    let exchange = s.call(decision).await?;
+    expect_status(
+        s,
+        &operation,
+        expectation,
+        &exchange,
+        StatusRule::Exactly(403),
+    );
+    let after = task_state(s, task_id).await?;
+    s.expect_as(
+        KIND,
+        &operation,
+        "isolation.refused-write-changes-nothing",
+        Some(&exchange),
+        before == after,
+        || "the task as it was".into(),
+        || describe_change(&before, &after),
     );
     Ok(())
 }

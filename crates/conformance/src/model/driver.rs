@@ -222,6 +222,22 @@ impl<'s> Driver<'s> {
         Ok(exchange)
     }
 
+    /// Sends the count operation `call` and checks, as `expectation`, that
+    /// it answers `{"count": expected}`.
+    async fn check_count(
+        &mut self,
+        call: Call,
+        expectation: &'static str,
+        expected: usize,
+    ) -> Checked<()> {
+        let operation = call.operation().to_owned();
+        let exchange = self.send(call).await?;
+        let counted = exchange.json_ref().and_then(count_of);
+        let mismatch = (counted != Some(expected as u64))
+            .then(|| (format!("count {expected}"), describe_count(counted)));
+        self.check(&operation, expectation, Some(&exchange), mismatch)
+    }
+
     fn check(
         &mut self,
         operation: &str,
@@ -872,23 +888,13 @@ impl<'s> Driver<'s> {
             true,
         )?;
 
-        let exchange = self
-            .send(Call::new("getFlowsCount").query("filter", &filter))
-            .await?;
-        let counted = exchange.json_ref().and_then(count_of);
         let changed = before.flows.len() != after.flows.len();
-        let mismatch = (counted != Some(after.flows.len() as u64)).then(|| {
-            (
-                format!("count {}", after.flows.len()),
-                describe_count(counted),
-            )
-        });
-        self.check(
-            "getFlowsCount",
+        self.check_count(
+            Call::new("getFlowsCount").query("filter", &filter),
             Self::expectation_for(changed),
-            Some(&exchange),
-            mismatch,
+            after.flows.len(),
         )
+        .await
     }
 
     async fn observe_stores(
@@ -963,22 +969,12 @@ impl<'s> Driver<'s> {
                 true,
             )?;
             if acted_on.contains(handle) {
-                let exchange = self
-                    .send(Call::new("getStoreRecordsCount").query("storeId", &store_id))
-                    .await?;
-                let counted = exchange.json_ref().and_then(count_of);
-                let mismatch = (counted != Some(store.records.len() as u64)).then(|| {
-                    (
-                        format!("count {}", store.records.len()),
-                        describe_count(counted),
-                    )
-                });
-                self.check(
-                    "getStoreRecordsCount",
+                self.check_count(
+                    Call::new("getStoreRecordsCount").query("storeId", &store_id),
                     READ_YOUR_WRITES,
-                    Some(&exchange),
-                    mismatch,
-                )?;
+                    store.records.len(),
+                )
+                .await?;
             }
         }
         Ok(())
@@ -1059,22 +1055,12 @@ impl<'s> Driver<'s> {
             true,
         )?;
         if step.area() == Area::Task {
-            let exchange = self
-                .send(Call::new("getPeopleTasksCount").query("pattern", &pattern))
-                .await?;
-            let counted = exchange.json_ref().and_then(count_of);
-            let mismatch = (counted != Some(after.tasks.len() as u64)).then(|| {
-                (
-                    format!("count {}", after.tasks.len()),
-                    describe_count(counted),
-                )
-            });
-            self.check(
-                "getPeopleTasksCount",
+            self.check_count(
+                Call::new("getPeopleTasksCount").query("pattern", &pattern),
                 READ_YOUR_WRITES,
-                Some(&exchange),
-                mismatch,
-            )?;
+                after.tasks.len(),
+            )
+            .await?;
         }
         Ok(())
     }

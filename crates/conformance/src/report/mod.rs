@@ -395,7 +395,8 @@ mod tests {
     use crate::catalog::{OperationShape, TokenPolicy};
     use crate::checks::Outcome;
 
-    fn catalog() -> Catalog {
+    /// A catalog of two operations, `getFlow` and `getChart`.
+    pub(crate) fn catalog() -> Catalog {
         let operation = |id: &str, path: &str| OperationShape {
             id: id.into(),
             method: reqwest::Method::GET,
@@ -428,6 +429,12 @@ mod tests {
     }
 
     fn report_with(failed: bool) -> Report {
+        report(failed, Plan::default())
+    }
+
+    /// The report of a run with `plan` that made one check of `getFlow`,
+    /// failed or not.
+    pub(crate) fn report(failed: bool, plan: Plan) -> Report {
         let mut results = Results::default();
         results.count_call("getFlow");
         results.record(
@@ -439,7 +446,7 @@ mod tests {
             },
             None,
         );
-        Report::assemble(&catalog(), record(results, Plan::default()))
+        Report::assemble(&catalog(), record(results, plan))
     }
 
     #[test]

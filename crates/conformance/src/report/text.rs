@@ -403,39 +403,9 @@ pub(super) fn bench(report: &Report) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::catalog::{Catalog, OperationShape, TokenPolicy};
     use crate::checks::{CheckKind, Outcome, Results};
+    use crate::report::tests::{catalog, report};
     use crate::report::{Plan, Report};
-
-    fn catalog() -> Catalog {
-        let operation = |id: &str, path: &str| OperationShape {
-            id: id.into(),
-            method: reqwest::Method::GET,
-            path: path.into(),
-            parameters: Vec::new(),
-            body_media_type: None,
-            token: TokenPolicy::Required,
-        };
-        Catalog::from_operations(vec![
-            operation("getFlow", "/flows/{flowId}"),
-            operation("getChart", "/charts/{chartId}"),
-        ])
-    }
-
-    fn report(failed: bool, plan: Plan) -> Report {
-        let mut results = Results::default();
-        results.count_call("getFlow");
-        results.record(
-            Outcome {
-                operation: "getFlow".into(),
-                kind: CheckKind::Semantics,
-                expectation: "flows.get-after-delete-is-404".into(),
-                mismatch: failed.then(|| ("status 404".to_string(), "status 200".to_string())),
-            },
-            None,
-        );
-        Report::assemble(&catalog(), crate::report::tests::record(results, plan))
-    }
 
     #[test]
     fn a_run_failed_only_by_leftovers_says_so_in_its_verdict() {

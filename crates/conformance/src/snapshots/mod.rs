@@ -121,6 +121,15 @@ impl<'a> Recorder<'a> {
         Ok(exchange)
     }
 
+    /// Sends a create call and notes the object, whose id is the string at
+    /// `pointer` of the answer, as the run's, for cleanup.
+    async fn create(&mut self, call: Call, pointer: &str, kind: Kind) -> Step<String> {
+        let created = self.send(call).await?;
+        let id = self.str_at(&created, pointer)?;
+        self.s.created(kind, &id);
+        Ok(id)
+    }
+
     /// The string at `pointer` of the last answer, or a step failure.
     fn str_at(&self, exchange: &Exchange, pointer: &str) -> Step<String> {
         exchange.str_at(pointer).ok_or(crate::session::Abort::Step)
@@ -282,15 +291,17 @@ fn descriptor(trigger: &str, action: &str, action_type: &str) -> Value {
 async fn flows(r: &mut Recorder<'_>) -> Step<()> {
     let trigger = r.choose("component");
     let condition = r.choose("component");
-    let created = r
-        .send(Call::new("createFlow").body(json!({
-            "name": r.s.name("snapshot flow"),
-            "flow": descriptor(&trigger, &condition, "appmixer.utils.controls.Condition"),
-            "customFields": {"category": "snapshot"},
-        })))
+    let flow_id = r
+        .create(
+            Call::new("createFlow").body(json!({
+                "name": r.s.name("snapshot flow"),
+                "flow": descriptor(&trigger, &condition, "appmixer.utils.controls.Condition"),
+                "customFields": {"category": "snapshot"},
+            })),
+            "/flowId",
+            Kind::Flow,
+        )
         .await?;
-    let flow_id = r.str_at(&created, "/flowId")?;
-    r.s.created(Kind::Flow, &flow_id);
     r.send(Call::new("getFlow").path("flowId", &flow_id))
         .await?;
     r.send(
@@ -313,15 +324,15 @@ async fn flows(r: &mut Recorder<'_>) -> Step<()> {
         )
         .await?;
     }
-    let cloned = r
-        .send(
+    let clone_id = r
+        .create(
             Call::new("cloneFlow")
                 .path("flowId", &flow_id)
                 .body(json!({"prefix": "Copy of "})),
+            "/cloneId",
+            Kind::Flow,
         )
         .await?;
-    let clone_id = r.str_at(&cloned, "/cloneId")?;
-    r.s.created(Kind::Flow, &clone_id);
     let tag = r.s.tag.clone();
     r.send(
         Call::new("getFlows")
@@ -342,11 +353,13 @@ async fn flows(r: &mut Recorder<'_>) -> Step<()> {
 }
 
 async fn stores(r: &mut Recorder<'_>) -> Step<()> {
-    let created = r
-        .send(Call::new("createStore").body(json!({"name": r.s.name("snapshot store")})))
+    let store_id = r
+        .create(
+            Call::new("createStore").body(json!({"name": r.s.name("snapshot store")})),
+            "/storeId",
+            Kind::Store,
+        )
         .await?;
-    let store_id = r.str_at(&created, "/storeId")?;
-    r.s.created(Kind::Store, &store_id);
     r.send(Call::new("getStore").path("storeId", &store_id))
         .await?;
     r.send_only(Call::new("getStores"), "storeId", &[&store_id])
@@ -368,11 +381,13 @@ async fn stores(r: &mut Recorder<'_>) -> Step<()> {
 }
 
 async fn records(r: &mut Recorder<'_>) -> Step<()> {
-    let created = r
-        .send(Call::new("createStore").body(json!({"name": r.s.name("snapshot records")})))
+    let store_id = r
+        .create(
+            Call::new("createStore").body(json!({"name": r.s.name("snapshot records")})),
+            "/storeId",
+            Kind::Store,
+        )
         .await?;
-    let store_id = r.str_at(&created, "/storeId")?;
-    r.s.created(Kind::Store, &store_id);
     let first = format!("{} order ü?#1", r.s.tag);
     let second = format!("{} order 2", r.s.tag);
     for (key, value) in [(&first, "shipped 𝄞"), (&second, "pending")] {
@@ -439,9 +454,13 @@ fn slack_account(r: &Recorder<'_>, name: &str) -> Call {
 }
 
 async fn accounts(r: &mut Recorder<'_>) -> Step<()> {
-    let created = r.send(slack_account(r, "snapshot account")).await?;
-    let account_id = r.str_at(&created, "/accountId")?;
-    r.s.created(Kind::Account, &account_id);
+    let account_id = r
+        .create(
+            slack_account(r, "snapshot account"),
+            "/accountId",
+            Kind::Account,
+        )
+        .await?;
     r.send_only(
         Call::new("getAccounts").query("filter", "service:appmixer:slack"),
         "accountId",
@@ -466,14 +485,10 @@ async fn accounts(r: &mut Recorder<'_>) -> Step<()> {
 
 async fn logs(r: &mut Recorder<'_>) -> Step<()> {
     let webhook = r.choose("component");
-    let created = r
-        .send(Call::new("createFlow").body(json!({
+    let flow_id = r.create(Call::new("createFlow").body(json!({
             "name": r.s.name("snapshot logs"),
             "flow": {webhook.as_str(): {"type": "appmixer.utils.http.Webhook", "x": 0, "y": 0, "source": {}}},
-        })))
-        .await?;
-    let flow_id = r.str_at(&created, "/flowId")?;
-    r.s.created(Kind::Flow, &flow_id);
+        })), "/flowId", Kind::Flow).await?;
     r.send(
         Call::new("sendFlowCommand")
             .path("flowId", &flow_id)
@@ -586,18 +601,14 @@ async fn people_tasks(r: &mut Recorder<'_>) -> Step<()> {
 
 async fn charts(r: &mut Recorder<'_>) -> Step<()> {
     let trace = r.choose("trace");
-    let created = r
-        .send(Call::new("createChart").body(json!({
+    let chart_id = r.create(Call::new("createChart").body(json!({
             "name": r.s.name("snapshot chart"),
             "index": 1,
             "type": "bar",
             "query": {"range": {"from": {"endOf": "day", "subtract": [7, "days"]}}},
             "options": {"showlegend": true},
             "traces": {trace.as_str(): {"name": "Messages", "agg": {"date_histogram": {"interval": "1d"}}}},
-        })))
-        .await?;
-    let chart_id = r.str_at(&created, "/chartId")?;
-    r.s.created(Kind::Chart, &chart_id);
+        })), "/chartId", Kind::Chart).await?;
     r.send(Call::new("getChart").path("chartId", &chart_id))
         .await?;
     let tag = r.s.tag.clone();
@@ -624,17 +635,23 @@ async fn charts(r: &mut Recorder<'_>) -> Step<()> {
 async fn flow_authentication(r: &mut Recorder<'_>) -> Step<()> {
     let trigger = r.choose("component");
     let slack = r.choose("component");
-    let created = r
-        .send(Call::new("createFlow").body(json!({
-            "name": r.s.name("snapshot flow authentication"),
-            "flow": descriptor(&trigger, &slack, "appmixer.slack.list.SendChannelMessage"),
-        })))
+    let flow_id = r
+        .create(
+            Call::new("createFlow").body(json!({
+                "name": r.s.name("snapshot flow authentication"),
+                "flow": descriptor(&trigger, &slack, "appmixer.slack.list.SendChannelMessage"),
+            })),
+            "/flowId",
+            Kind::Flow,
+        )
         .await?;
-    let flow_id = r.str_at(&created, "/flowId")?;
-    r.s.created(Kind::Flow, &flow_id);
-    let account = r.send(slack_account(r, "snapshot flow account")).await?;
-    let account_id = r.str_at(&account, "/accountId")?;
-    r.s.created(Kind::Account, &account_id);
+    let account_id = r
+        .create(
+            slack_account(r, "snapshot flow account"),
+            "/accountId",
+            Kind::Account,
+        )
+        .await?;
     r.send(Call::new("getFlowAuthentication").path("flowId", &flow_id))
         .await?;
     r.send(
