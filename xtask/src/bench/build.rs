@@ -36,10 +36,8 @@ pub fn optimised_args() -> Vec<String> {
         "-p",
         "appmixer-conformance",
         "-p",
-        "appmixer-client",
+        "appmixer-client-bench",
         "--bins",
-        "--bench",
-        "client",
         "--message-format",
         "json-render-diagnostics",
     ]
@@ -56,7 +54,7 @@ pub struct Executables {
     pub reference: PathBuf,
     /// The conformance harness.
     pub conformance: PathBuf,
-    /// The client's bench target.
+    /// The client's benchmark program.
     pub client_bench: PathBuf,
     /// Seconds the build took (little when it was up to date).
     pub seconds: f64,
@@ -86,7 +84,7 @@ pub fn optimised(root: &Path, logs: &Path) -> anyhow::Result<Executables> {
         xtask: take("bin", "xtask")?,
         reference: take("bin", "appmixer-reference")?,
         conformance: take("bin", "appmixer-conformance")?,
-        client_bench: take("bench", "client")?,
+        client_bench: take("bin", "appmixer-client-bench")?,
         seconds: finished.elapsed.as_secs_f64(),
     })
 }

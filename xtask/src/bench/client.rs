@@ -1,5 +1,5 @@
-//! The client section: runs the client's bench target
-//! (`crates/client/benches/client.rs`) against a fresh reference server and
+//! The client section: runs the client's benchmark program
+//! (`crates/client-bench`) against a fresh reference server and
 //! reads the JSON it prints.
 
 use std::process::Command;

@@ -12,7 +12,7 @@
 //!   the same `Vec<types::Flow>` and into `serde_json::Value`.
 //!
 //! ```text
-//! cargo bench -p appmixer-client --bench client -- \
+//! cargo run --release -p appmixer-client-bench -- \
 //!     --url http://127.0.0.1:PORT --flows-dir ../shared/data/flows
 //! ```
 //!
@@ -56,8 +56,6 @@ impl Options {
                 "--decode-flows" => {
                     decode_flows = number("--decode-flows", &value("--decode-flows")?)?
                 }
-                // `cargo bench` passes `--bench` to every bench target.
-                "--bench" => {}
                 other => return Err(format!("unknown option `{other}`")),
             }
         }
