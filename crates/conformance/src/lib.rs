@@ -41,6 +41,7 @@ pub mod model;
 mod pattern;
 pub mod profile;
 pub mod properties;
+pub mod recording;
 pub mod redact;
 pub mod replay;
 pub mod report;
@@ -140,6 +141,8 @@ pub struct Options {
     /// The most bytes of one response body the run reads; a longer body
     /// fails its exchange.
     pub max_body: u64,
+    /// A file to write every exchange to ([`recording`]), secrets replaced.
+    pub record: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -166,6 +169,7 @@ impl Default for Options {
             max_consecutive_failures: guards::DEFAULT_MAX_CONSECUTIVE_FAILURES,
             progress: false,
             max_body: transport::DEFAULT_MAX_BODY,
+            record: None,
         }
     }
 }
@@ -200,6 +204,7 @@ impl fmt::Debug for Options {
             .field("max_consecutive_failures", &self.max_consecutive_failures)
             .field("progress", &self.progress)
             .field("max_body", &self.max_body)
+            .field("record", &self.record)
             .finish()
     }
 }
@@ -334,6 +339,13 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         Some(dir) => descriptors::load_dir(dir)?,
         None => Vec::new(),
     };
+    let recorder =
+        match &options.record {
+            Some(path) => Some(recording::Recorder::create(path).map_err(|error| {
+                RunError::Usage(format!("`--record {}`: {error}", path.display()))
+            })?),
+            None => None,
+        };
     let seed = options.seed.unwrap_or_else(random_seed);
     // The descriptors are drawn on a thread of their own while the run
     // loads the spec and the phases before theirs wait on the server: the
@@ -404,6 +416,9 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     };
     let mut session = Session::new(transport, validator, tag.clone());
     session.transport.set_progress(progress.clone());
+    if let Some(recorder) = recorder {
+        session.transport.record_to(recorder);
+    }
     let signed_in = async {
         target::sign_in(&mut session, &login).await?;
         match &second_login {
@@ -511,6 +526,18 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         refusals: session.transport.refusals().to_vec(),
         read_only: options.read_only,
     };
+    if let Some(recorder) = session.transport.take_recorder() {
+        match recorder.finish() {
+            Ok((path, count)) => {
+                tracing::info!(path = %path.display(), exchanges = count, "recorded the run")
+            }
+            Err((path, error)) => tracing::error!(
+                path = %path.display(),
+                %error,
+                "the recording of the run is incomplete"
+            ),
+        }
+    }
     let (results, _) = session.finish();
     let mut report = Report::assemble(
         &catalog,

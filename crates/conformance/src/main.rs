@@ -247,6 +247,12 @@ struct RunArgs {
     /// spent in the harness and waiting on responses.
     #[arg(long)]
     bench: bool,
+
+    /// Write every request and answer of the run to FILE, one JSON object a
+    /// line, with passwords, tokens and secrets replaced by placeholders
+    /// (`cargo xtask bench` sends them again to measure the harness's ceiling).
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -273,6 +279,7 @@ impl RunArgs {
             save_failures: self.save_failures,
             descriptors: self.descriptors,
             progress: std::io::stderr().is_terminal(),
+            record: self.record,
             ..base
         })
     }

@@ -25,7 +25,8 @@ const SECRET_NAMES: &[&str] = &[
     "requestersecret",
 ];
 
-fn is_secret_name(name: &str) -> bool {
+/// Whether a JSON field or query parameter of this name holds a secret.
+pub(crate) fn is_secret_name(name: &str) -> bool {
     SECRET_NAMES
         .iter()
         .any(|secret| secret.eq_ignore_ascii_case(name))

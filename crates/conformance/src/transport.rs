@@ -27,7 +27,8 @@
 //! A response body is read up to a limit (`--max-body`, [`DEFAULT_MAX_BODY`]
 //! by default): a server that sends more, or never ends its body, fails that
 //! exchange instead of filling the harness's memory. The transport counts
-//! what it sent, per method, and how long it waited for answers.
+//! what it sent, per method, and how long it waited for answers, and with
+//! `--record` writes every exchange to a file ([`crate::recording`]).
 
 use std::fmt;
 use std::sync::Arc;
@@ -41,6 +42,7 @@ use url::Url;
 
 use crate::catalog::{Catalog, Location, OperationShape, TokenPolicy};
 use crate::guards::{self, FailureStreak, Guards, MethodCounts, Refusal, Stop, TokenBucket};
+use crate::recording::{self, Recorder};
 use crate::redact;
 use crate::report::progress::Progress;
 
@@ -458,6 +460,8 @@ pub struct Transport {
     max_body: u64,
     /// When the transport was made, which the exchanges' times count from.
     created: Instant,
+    /// Where every exchange is written, with `--record`.
+    recorder: Option<Recorder>,
 }
 
 impl fmt::Debug for Transport {
@@ -517,6 +521,7 @@ impl Transport {
             progress: None,
             max_body: DEFAULT_MAX_BODY,
             created: Instant::now(),
+            recorder: None,
         })
     }
 
@@ -533,6 +538,16 @@ impl Transport {
         self.bucket = guards.rate.map(TokenBucket::new);
         self.guards = guards;
         self
+    }
+
+    /// Writes every exchange to `recorder` from now on.
+    pub fn record_to(&mut self, recorder: Recorder) {
+        self.recorder = Some(recorder);
+    }
+
+    /// Stops recording and hands the recorder back, to be finished.
+    pub fn take_recorder(&mut self) -> Option<Recorder> {
+        self.recorder.take()
     }
 
     /// Counts every request in `progress` from now on.
@@ -727,6 +742,19 @@ impl Transport {
                         );
                         self.pause(pause).await;
                         continue;
+                    }
+                    if let Some(recorder) = &mut self.recorder {
+                        recorder.write(recording::Raw {
+                            method: &operation.method,
+                            url: &url,
+                            content_type: content_type.as_deref(),
+                            authorization: headers
+                                .get(AUTHORIZATION)
+                                .and_then(|value| value.to_str().ok()),
+                            body: body.as_deref(),
+                            status: response.status,
+                            response: &response.body,
+                        });
                     }
                     return Ok(Exchange {
                         operation: operation.id.clone(),

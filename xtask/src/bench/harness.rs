@@ -1,6 +1,8 @@
 //! The harness section: the conformance harness's standard profile against
 //! its embedded server, timed, next to the loopback ceiling the load
-//! generator reaches on a reference server with the same mix of methods.
+//! generator reaches on a reference server process: sending the very
+//! requests a run of the harness recorded (`--record`), in order, and, for
+//! comparison, small requests in the harness's mix of methods.
 //!
 //! The harness is asked for its own figures with `--bench` when it has the
 //! flag (it prints them on stderr); without it the wall time is measured
@@ -10,14 +12,19 @@
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 
 use super::load::mix::Mix;
+use super::load::replay::Replay;
 use super::process::{run_bounded, shown_command};
 use super::{Context, Launcher};
 
 /// How long one harness run may take.
 const RUN_LIMIT: Duration = Duration::from_secs(300);
+
+/// The seed of every harness run of the benchmark: the same seed makes the
+/// same requests, so the recorded run stands for the timed ones.
+pub const SEED: &str = "1";
 
 /// The options the harness's `--help` lists, as far as the benchmark uses
 /// them.
@@ -27,6 +34,8 @@ pub struct Features {
     pub profile: bool,
     /// `--bench`: wall time, requests/s and checks/s on stdout.
     pub bench: bool,
+    /// `--record FILE`: every exchange written to a file.
+    pub record: bool,
 }
 
 impl Features {
@@ -35,6 +44,7 @@ impl Features {
         Self {
             profile: help.contains("--profile"),
             bench: help.contains("--bench"),
+            record: help.contains("--record"),
         }
     }
 }
@@ -73,6 +83,10 @@ pub struct HarnessFigures {
     pub ceiling: Option<Mix>,
     /// Why the ceiling is missing, if it is.
     pub ceiling_error: Option<String>,
+    /// The harness's recorded requests sent again, one fresh server each.
+    pub replays: Vec<Replay>,
+    /// Why there are no replays, if there are none.
+    pub replay_error: Option<String>,
 }
 
 /// Asks the harness what it can do.
@@ -86,7 +100,7 @@ pub fn features(context: &Context) -> anyhow::Result<Features> {
 
 /// The harness's arguments for a standard-profile run.
 pub fn standard_args(features: Features) -> Vec<String> {
-    let mut args = Vec::new();
+    let mut args = vec!["--seed".to_owned(), SEED.to_owned()];
     if features.profile {
         args.extend(["--profile".into(), "standard".into()]);
     }
@@ -168,12 +182,52 @@ pub fn run(context: &mut Context, runs: usize, seconds: f64) -> anyhow::Result<H
             Some("the harness printed no `requests by method:` line to take the mix from".into()),
         ),
     };
+    let (replays, replay_error) = if features.record {
+        match replays(context, &args, runs) {
+            Ok(replays) => (replays, None),
+            Err(error) => (Vec::new(), Some(format!("{error:#}"))),
+        }
+    } else {
+        (
+            Vec::new(),
+            Some("this build of the harness has no `--record`".into()),
+        )
+    };
     Ok(HarnessFigures {
         features,
         runs: measured,
         ceiling,
         ceiling_error,
+        replays,
+        replay_error,
     })
+}
+
+/// Records one more standard-profile run, then sends its requests again to
+/// `runs` fresh server processes, one after the other.
+fn replays(context: &mut Context, args: &[String], runs: usize) -> anyhow::Result<Vec<Replay>> {
+    let file = context.bench_dir.join("harness-requests.jsonl");
+    let mut recording = args.to_vec();
+    recording.extend(["--record".into(), file.display().to_string()]);
+    let recorded = run_once(context, &recording, "harness-record.log")?;
+    if recorded.exit_code != Some(0) {
+        bail!(
+            "the recorded harness run did not pass (exit {:?}); see target/bench/logs/\
+             harness-record.log",
+            recorded.exit_code
+        );
+    }
+    let replay = [
+        "replay".to_owned(),
+        "--file".to_owned(),
+        file.display().to_string(),
+    ];
+    let mut replays = Vec::with_capacity(runs);
+    for number in 0..runs {
+        let server = context.start_server(&format!("replay-{number}"), &[])?;
+        replays.push(context.load(&server, &replay)?);
+    }
+    Ok(replays)
 }
 
 fn ceiling(context: &mut Context, mix: &str, runs: usize, seconds: f64) -> anyhow::Result<Mix> {
@@ -311,9 +365,12 @@ bench: waiting on responses 1.10 s (40 %), pausing 0.00 s (0 %), in the harness 
         let old = Features::from_help("      --url <URL>  Base URL\n      --cases <N>\n");
         let new = Features::from_help("  --profile <PROFILE>\n  --bench  Print timings\n");
 
-        assert!(!old.profile && !old.bench);
-        assert!(new.profile && new.bench);
-        assert_eq!(standard_args(new), vec!["--profile", "standard", "--bench"]);
-        assert!(standard_args(old).is_empty());
+        assert!(!old.profile && !old.bench && !old.record);
+        assert!(new.profile && new.bench && !new.record);
+        assert_eq!(
+            standard_args(new),
+            vec!["--seed", SEED, "--profile", "standard", "--bench"]
+        );
+        assert_eq!(standard_args(old), vec!["--seed", SEED]);
     }
 }

@@ -19,6 +19,8 @@ pub mod http;
 pub mod memory;
 /// The loopback ceiling for the harness's mix of methods.
 pub mod mix;
+/// The harness's recorded requests, sent again.
+pub mod replay;
 /// Timed runs and their figures.
 pub mod run;
 /// Users, flows, stores and records for a fresh server.
@@ -40,6 +42,8 @@ pub enum Scenario {
     Concurrency(concurrency::Args),
     /// The harness's method mix as fast as the server answers.
     Mix(mix::Args),
+    /// A harness run's recorded requests, sent again in order.
+    Replay(replay::Args),
     /// Signs a user up and prints its token, for tools that need one.
     Signup,
 }
@@ -85,6 +89,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             Scenario::Memory(args) => print(&memory::run(target, args).await?),
             Scenario::Concurrency(args) => print(&concurrency::run(target, args).await?),
             Scenario::Mix(args) => print(&mix::run(target, args).await?),
+            Scenario::Replay(args) => print(&replay::run(target, args).await?),
             Scenario::Signup => {
                 let api = http::Api::new(&target.url)?;
                 let token = setup::signup_token(&api, "tool").await?;

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::bench::catches::Catch;
 use crate::bench::stats::{median, ratio};
 
-use super::goals::{harness_ratio, median_of};
+use super::goals::{harness_ratio, median_of, replay_ceiling};
 use super::table::{Align, Table, cell, thousands, times};
 use super::{Results, section_error};
 
@@ -33,12 +33,16 @@ pub(super) fn render_harness(out: &mut String, results: &Results) {
     };
     let _ = writeln!(
         out,
-        "`appmixer-conformance` with {profile} against its embedded server, {} runs, from \
-         {source}. The ceiling is the load generator on a reference server process sending \
-         the same mix of methods as the harness (`GET` reads a flow, `POST` creates one, \
-         `PUT` renames one, `DELETE` deletes one it created), as fast as the server answers: \
-         over one connection, as the harness sends one request at a time, and over 16.\n",
-        h.runs.len()
+        "`appmixer-conformance` with {profile} and `--seed {seed}` against its embedded server, \
+         {} runs, from {source}. The ceiling is the load generator on a reference server \
+         process, over one connection, as the harness sends one request at a time: first the \
+         very requests of one more run of the harness, recorded with `--record` and sent \
+         again in order to a fresh server per run, as fast as it answers; then, for \
+         comparison, small requests in the harness's mix of methods (`GET` reads a flow, \
+         `POST` creates one, `PUT` renames one, `DELETE` deletes one it created), over one \
+         connection and over 16.\n",
+        h.runs.len(),
+        seed = crate::bench::harness::SEED,
     );
     let rates: Vec<f64> = h
         .runs
@@ -83,6 +87,33 @@ pub(super) fn render_harness(out: &mut String, results: &Results) {
             String::new(),
         ]);
     }
+    let against = |rate: f64| {
+        let mut shown = format!(
+            "embedded {}",
+            times(harness_rate.and_then(|h| ratio(h, rate)))
+        );
+        if let Some(run) = process_run {
+            let _ = write!(
+                shown,
+                ", process {}",
+                times(run.requests_per_second.and_then(|h| ratio(h, rate)))
+            );
+        }
+        shown
+    };
+    let replay_rate = replay_ceiling(h);
+    if let Some(rate) = replay_rate {
+        table.row(vec![
+            "ceiling: the harness's requests sent again, 1 connection".into(),
+            thousands(rate),
+            format!("{:.2}", median_of(&h.replays, |r| r.seconds)),
+            h.replays
+                .first()
+                .map_or("–".into(), |r| thousands(r.requests as f64)),
+            String::new(),
+            against(rate),
+        ]);
+    }
     let single_ceiling = h.ceiling.as_ref().and_then(|ceiling| {
         let level = ceiling.levels.iter().find(|level| level.connections == 1)?;
         Some(median_of(&level.runs, |r| r.requests_per_second))
@@ -90,19 +121,8 @@ pub(super) fn render_harness(out: &mut String, results: &Results) {
     if let Some(ceiling) = &h.ceiling {
         for level in &ceiling.levels {
             let rate = median_of(&level.runs, |r| r.requests_per_second);
-            let against = if level.connections == 1 {
-                let mut shown = format!(
-                    "embedded {}",
-                    times(harness_rate.and_then(|h| ratio(h, rate)))
-                );
-                if let Some(run) = process_run {
-                    let _ = write!(
-                        shown,
-                        ", process {}",
-                        times(run.requests_per_second.and_then(|h| ratio(h, rate)))
-                    );
-                }
-                shown
+            let shown = if level.connections == 1 {
+                against(rate)
             } else {
                 format!(
                     "embedded {}",
@@ -110,12 +130,12 @@ pub(super) fn render_harness(out: &mut String, results: &Results) {
                 )
             };
             table.row(vec![
-                format!("ceiling, {} connection(s)", level.connections),
+                format!("ceiling: method mix, {} connection(s)", level.connections),
                 thousands(rate),
                 String::new(),
                 String::new(),
                 String::new(),
-                against,
+                shown,
             ]);
         }
     }
@@ -146,8 +166,9 @@ pub(super) fn render_harness(out: &mut String, results: &Results) {
         );
     }
     if let Some(error) = &h.ceiling_error {
-        let _ = writeln!(out, "No ceiling: {error}\n");
+        let _ = writeln!(out, "No method-mix ceiling: {error}\n");
     }
+    render_replay_fidelity(out, h);
     let exits: Vec<String> = h
         .runs
         .iter()
@@ -158,7 +179,8 @@ pub(super) fn render_harness(out: &mut String, results: &Results) {
         "Exit statuses of the harness runs: {}.\n",
         exits.join(", ")
     );
-    if let (Some(value), Some(ceiling)) = (harness_ratio(h, 1), single_ceiling)
+    let ceiling = replay_rate.or(single_ceiling);
+    if let (Some(value), Some(ceiling)) = (harness_ratio(h), ceiling)
         && value < 0.5
     {
         let waiting: Vec<f64> = h.runs.iter().filter_map(|r| r.waiting_seconds).collect();
@@ -174,10 +196,9 @@ pub(super) fn render_harness(out: &mut String, results: &Results) {
                 "**Why the harness misses its goal (measured):** of its {wall:.2} s, it spent \
                  {inside:.2} s ({:.0} %) in itself (building requests, validating every answer \
                  against the spec's schemas, checking the semantic properties) and {waiting:.2} \
-                 s waiting for answers: {:.0} µs per request, where a request of the ceiling's \
-                 mix takes {:.0} µs. The harness's requests are not the mix's small reads and \
-                 writes (it lists, pages, and sends whole descriptors), and its embedded server \
-                 shares the harness's process.",
+                 s waiting for answers: {:.0} µs per request, where a request of the ceiling \
+                 takes {:.0} µs. Its embedded server shares the harness's process and its one \
+                 thread.",
                 100.0 * inside / wall,
                 waiting * 1e6 / sent,
                 1e6 / ceiling
@@ -195,6 +216,58 @@ pub(super) fn render_harness(out: &mut String, results: &Results) {
             }
             out.push_str("\n\n");
         }
+    }
+}
+
+/// How faithfully the replays sent the harness's requests again.
+fn render_replay_fidelity(out: &mut String, h: &crate::bench::harness::HarnessFigures) {
+    if let Some(error) = &h.replay_error {
+        let _ = writeln!(out, "No replay of the harness's requests: {error}\n");
+        return;
+    }
+    let Some(first) = h.replays.first() else {
+        return;
+    };
+    let same: Vec<String> = h
+        .replays
+        .iter()
+        .map(|r| {
+            format!(
+                "{} of {}",
+                thousands(r.same_status as f64),
+                thousands(r.requests as f64)
+            )
+        })
+        .collect();
+    let server_us = median_of(&h.replays, |r| {
+        r.server_cpu_seconds * 1e6 / (r.requests.max(1) as f64)
+    });
+    let generator_us = median_of(&h.replays, |r| {
+        r.generator_cpu_seconds * 1e6 / (r.requests.max(1) as f64)
+    });
+    let _ = writeln!(
+        out,
+        "The replays sent the recorded run's {} requests with the fresh server's own ids and \
+         tokens ({} learned from its answers). Answers with the recorded status, per replay: \
+         {}. CPU per request: the server {server_us:.0} µs, the load generator \
+         {generator_us:.0} µs.",
+        thousands(first.requests as f64),
+        thousands(first.mapped as f64),
+        same.join(", "),
+    );
+    if first.differing.is_empty() {
+        out.push('\n');
+    } else {
+        let _ = writeln!(
+            out,
+            " The first answers of the first replay that differ: {}.\n",
+            first
+                .differing
+                .iter()
+                .map(|d| format!("`{d}`"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
     }
 }
 
