@@ -192,6 +192,21 @@ async fn use_token(session: &mut Session, token: &str) -> Result<(), RunError> {
     session.transport.set_token(token.to_string());
     let exchange = send(session, Call::new("getUser")).await?;
     let body = api_answer(session, &exchange)?;
+    if exchange.status() == 404 {
+        // Appmixer answers 404 for a token whose user is gone, and any
+        // server does for a path it does not serve: both are possible.
+        return Err(RunError::Connection {
+            url: session.transport.base_url().to_string(),
+            reason: format!(
+                "`getUser` with the given token answered 404 at {} ({}): either `--url` is \
+                 not the API's base URL (the API's paths such as `/user` follow it) or the \
+                 token's user no longer exists; check the base URL first, then `--token` (or \
+                 APPMIXER_TOKEN)",
+                exchange.request.url,
+                message_of(&body)
+            ),
+        });
+    }
     if !exchange.is_success() {
         return Err(RunError::Connection {
             url: session.transport.base_url().to_string(),
@@ -289,7 +304,20 @@ async fn log_in(session: &mut Session, username: &str, password: &str) -> Result
     )
     .await?;
     let body = api_answer(session, &exchange)?;
-    if matches!(exchange.status(), 400 | 401 | 403 | 404) {
+    // Appmixer refuses an unknown user with 403 and a wrong password with
+    // 400 or 401; a 404 means the log-in is not at this URL.
+    if exchange.status() == 404 {
+        return Err(RunError::Connection {
+            url: session.transport.base_url().to_string(),
+            reason: format!(
+                "logging `{username}` in answered 404 at {} ({}): no log-in there; check the \
+                 base URL given as `--url` (the API's paths such as `/user/auth` follow it)",
+                exchange.request.url,
+                message_of(&body)
+            ),
+        });
+    }
+    if matches!(exchange.status(), 400 | 401 | 403) {
         return Err(RunError::Login {
             url: session.transport.base_url().to_string(),
             username: username.to_string(),

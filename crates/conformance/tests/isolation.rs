@@ -212,3 +212,53 @@ async fn without_a_second_user_isolation_is_not_checked_and_the_run_exits_3() {
     assert!(text.contains("NOT CHECKED"), "{text}");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_fixture_object_the_server_will_not_make_leaves_the_other_areas_checked() {
+    // Every chart request answers 404: the fixture gets no chart.
+    let app = common::reference_router().layer(middleware::from_fn(
+        |request: Request, next: Next| async move {
+            if request.uri().path().starts_with("/charts") {
+                return Response::builder()
+                    .status(404)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(
+                        r#"{"statusCode":404,"error":"Not Found","message":"Not Found"}"#,
+                    ))
+                    .unwrap();
+            }
+            next.run(request).await
+        },
+    ));
+
+    let report = run_against(app).await;
+
+    assert!(
+        report
+            .failures
+            .iter()
+            .any(|f| f.expectation == "fixture.chart-created"),
+        "{report}"
+    );
+    for (operation, kind) in [
+        ("getFlow", CheckKind::Isolation),
+        ("getStore", CheckKind::Isolation),
+        ("deleteFlow", CheckKind::Auth),
+    ] {
+        let tally = report.row(operation).unwrap().tally(kind);
+        assert!(
+            tally.total > 0,
+            "{operation} {kind:?} was not checked:\n{report}"
+        );
+    }
+    let chart = report
+        .not_checked
+        .iter()
+        .find(|n| n.operation == "getChart" && n.kind == CheckKind::Isolation)
+        .unwrap_or_else(|| panic!("getChart's isolation is not listed as not checked:\n{report}"));
+    assert!(
+        chart.reason.contains("chart could not be made"),
+        "{}",
+        chart.reason
+    );
+}

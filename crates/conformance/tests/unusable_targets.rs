@@ -356,6 +356,42 @@ async fn a_sign_up_answered_404_at_a_wrong_base_path_suggests_checking_the_base_
 }
 
 #[tokio::test]
+async fn a_log_in_answered_404_at_a_wrong_base_path_blames_the_url_not_the_password() {
+    let base = common::serve(common::reference_router()).await;
+    let options = Options {
+        url: Some(format!("{base}/api")),
+        username: Some("jane@example.com".into()),
+        password: Some("secret-password".into()),
+        ..Options::default()
+    };
+
+    let error = run_error(options).await;
+
+    let message = error.to_string();
+    assert!(matches!(error, RunError::Connection { .. }), "{error:?}");
+    assert!(message.contains("check the base URL"), "{message}");
+    assert!(message.contains("/api/user/auth"), "{message}");
+    assert!(!message.contains("check `--username`"), "{message}");
+}
+
+#[tokio::test]
+async fn a_token_answered_404_at_a_wrong_base_path_names_the_url_first() {
+    let base = common::serve(common::reference_router()).await;
+    let token = common::sign_up(&base, "token-404@example.com", "secret-password").await;
+    let options = Options {
+        url: Some(format!("{base}/api")),
+        token: Some(token),
+        ..Options::default()
+    };
+
+    let error = run_error(options).await;
+
+    let message = error.to_string();
+    assert!(message.contains("/api/user"), "{message}");
+    assert!(message.contains("check the base URL first"), "{message}");
+}
+
+#[tokio::test]
 async fn a_sign_up_answered_403_says_the_server_may_restrict_user_creation() {
     let app = axum::Router::new().fallback(|| async {
         (

@@ -24,7 +24,7 @@ use crate::catalog::{Location, OperationShape};
 use crate::checks::CheckKind;
 use crate::cleanup::Kind;
 use crate::scenarios::{count_of, ids_of, items};
-use crate::session::{Session, StatusRule, Step};
+use crate::session::{Abort, Session, StatusRule, Step};
 use crate::transport::{Call, Exchange};
 
 /// The type of the trigger of the fixture's flow; it needs no account.
@@ -115,6 +115,8 @@ pub struct Fixture {
     pub secret_task: Option<FixtureTask>,
     /// A task the second user requested of the first.
     pub shared_task: Option<FixtureTask>,
+    /// Why a parameter has no value, for the objects that could not be made.
+    missing: BTreeMap<&'static str, String>,
 }
 
 /// The parameter names that take the id of an object a user owns.
@@ -237,6 +239,12 @@ impl Fixture {
 
     /// Creates one object of every kind as the session's user.
     /// `second_email` is the other user's e-mail, for a task between them.
+    ///
+    /// An object the server refuses to create is a failure of its own
+    /// (`fixture.*-created`, recorded by the step), not the end of the
+    /// fixture: the others are still made, and [`Fixture::missing`] says why
+    /// the operations on the missing one cannot be tried. Only the first
+    /// user's id is needed for everything.
     pub async fn create(s: &mut Session, second_email: Option<&str>) -> Step<Self> {
         let mut fixture = Self {
             tag: s.tag.clone(),
@@ -246,24 +254,95 @@ impl Fixture {
         fixture.user_id = user_id(s).await?;
 
         let webhook = uuid::Uuid::new_v4().to_string();
+        let created = fixture.create_flow(s, &webhook).await;
+        fixture.settle(created, &["flowId", "componentId"], "flow")?;
+        let created = fixture.create_store(s).await;
+        fixture.settle(created, &["storeId", "key"], "store and its record")?;
+        let created = fixture.create_account(s).await;
+        fixture.settle(created, &["accountId"], "account")?;
+        let created = fixture.create_chart(s).await;
+        fixture.settle(created, &["chartId"], "chart")?;
+        match fixture.value("flowId").map(str::to_string) {
+            Some(flow_id) => {
+                let found = fixture.log_entry(s, &flow_id, &webhook).await;
+                fixture.settle(found, &["index", "logId"], "log entry")?;
+            }
+            None => {
+                for name in ["index", "logId"] {
+                    fixture.missing.insert(
+                        name,
+                        "the first user has no flow to write a log entry (creating it failed)"
+                            .into(),
+                    );
+                }
+            }
+        }
+        let created = fixture.create_tasks(s, second_email).await;
+        fixture.settle(created, &["id"], "people tasks")?;
+        Ok(fixture)
+    }
+
+    /// Why the fixture has no value for the parameter `name`, when a step
+    /// that should have made it failed.
+    pub fn missing(&self, name: &str) -> Option<&str> {
+        self.missing.get(name).map(String::as_str)
+    }
+
+    /// Why `op` cannot be called on the first user's objects: the reason of
+    /// the first path parameter the fixture has no value for.
+    pub fn why_no_call(&self, op: &OperationShape) -> String {
+        op.parameters
+            .iter()
+            .filter(|p| p.location == Location::Path && self.value(&p.name).is_none())
+            .find_map(|p| self.missing(&p.name).map(str::to_string))
+            .unwrap_or_else(|| "the first user has no object to try it on".into())
+    }
+
+    /// Keeps going after a failed step, noting which parameters it leaves
+    /// without a value; a stop of the whole run still stops the fixture.
+    fn settle(&mut self, outcome: Step<()>, names: &[&'static str], what: &str) -> Step<()> {
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(Abort::Budget(reason)) => Err(Abort::Budget(reason)),
+            Err(Abort::Step) => {
+                for name in names {
+                    if self.value(name).is_none() {
+                        self.missing.insert(
+                            name,
+                            format!(
+                                "the first user's {what} could not be made (see the failed \
+                                 `fixture.*` check), so nothing could be tried on it"
+                            ),
+                        );
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn create_flow(&mut self, s: &mut Session, webhook: &str) -> Step<()> {
         let slack = uuid::Uuid::new_v4().to_string();
         let exchange = s
             .call(Call::new("createFlow").body(json!({
                 "name": s.name("isolation flow"),
                 "flow": {
-                    webhook.as_str(): {"type": WEBHOOK_TYPE, "x": 0, "y": 0, "source": {}},
+                    webhook: {"type": WEBHOOK_TYPE, "x": 0, "y": 0, "source": {}},
                     slack.as_str(): {
                         "type": SLACK_TYPE, "x": 200, "y": 0,
-                        "source": {"in": {webhook.as_str(): ["out"]}},
+                        "source": {"in": {webhook: ["out"]}},
                     },
                 },
             })))
             .await?;
         let flow_id = s.require_str("createFlow", "fixture.flow-created", &exchange, "/flowId")?;
         s.created(Kind::Flow, &flow_id);
-        fixture.set("flowId", &flow_id);
-        fixture.set("componentId", &slack);
+        self.set("flowId", &flow_id);
+        self.set("componentId", &slack);
+        Ok(())
+    }
 
+    async fn create_store(&mut self, s: &mut Session) -> Step<()> {
         let exchange = s
             .call(Call::new("createStore").body(json!({"name": s.name("isolation store")})))
             .await?;
@@ -274,7 +353,7 @@ impl Fixture {
             "/storeId",
         )?;
         s.created(Kind::Store, &store_id);
-        fixture.set("storeId", &store_id);
+        self.set("storeId", &store_id);
         let key = format!("{} isolation record", s.tag);
         let value = format!(
             "private to the first user {}",
@@ -289,9 +368,12 @@ impl Fixture {
             )
             .await?;
         s.require_success("createStoreItem", "fixture.record-created", &exchange)?;
-        fixture.set("key", &key);
-        fixture.private.push(value);
+        self.set("key", &key);
+        self.private.push(value);
+        Ok(())
+    }
 
+    async fn create_account(&mut self, s: &mut Session) -> Step<()> {
         let exchange = s
             .call(
                 Call::new("createAccount")
@@ -311,8 +393,11 @@ impl Fixture {
             "/accountId",
         )?;
         s.created(Kind::Account, &account_id);
-        fixture.set("accountId", &account_id);
+        self.set("accountId", &account_id);
+        Ok(())
+    }
 
+    async fn create_chart(&mut self, s: &mut Session) -> Step<()> {
         let exchange = s
             .call(Call::new("createChart").body(json!({
                 "name": s.name("isolation chart"), "index": 0, "type": "bar",
@@ -326,21 +411,22 @@ impl Fixture {
             "/chartId",
         )?;
         s.created(Kind::Chart, &chart_id);
-        fixture.set("chartId", &chart_id);
+        self.set("chartId", &chart_id);
+        Ok(())
+    }
 
-        fixture.log_entry(s, &flow_id, &webhook).await?;
-
-        let email = fixture.email.clone();
-        fixture.own_task = Some(task(s, "isolation task", &email, &email).await?);
-        fixture.secret_task = Some(task(s, "isolation secrets", &email, &email).await?);
+    async fn create_tasks(&mut self, s: &mut Session, second_email: Option<&str>) -> Step<()> {
+        let email = self.email.clone();
+        self.own_task = Some(task(s, "isolation task", &email, &email).await?);
+        self.secret_task = Some(task(s, "isolation secrets", &email, &email).await?);
         if let Some(second) = second_email {
-            fixture.shared_task = Some(task(s, "isolation shared task", second, &email).await?);
+            self.shared_task = Some(task(s, "isolation shared task", second, &email).await?);
         }
-        let own = fixture.own_task.as_ref().map(|t| t.id.clone());
+        let own = self.own_task.as_ref().map(|t| t.id.clone());
         if let Some(id) = own {
-            fixture.set("id", &id);
+            self.set("id", &id);
         }
-        Ok(fixture)
+        Ok(())
     }
 
     /// Starts the flow, sends its webhook a message, finds the log entry and

@@ -7,7 +7,9 @@
 //! not bury the one failure of another. Two failures are the same departure
 //! when they are about the same operation, property and expectation, and
 //! their expected and actual texts have the same shape once ids and numbers
-//! are set aside.
+//! are set aside and a list of errors (`; `-separated, one per item of an
+//! answer) is reduced to its distinct kinds: a list of three items that all
+//! miss a field departs the same way as a list of thirty.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -59,8 +61,20 @@ static ID: LazyLock<Regex> =
 static NUMBER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\d+(\.\d+)?").expect("a valid pattern"));
 
-/// `text` with every id and number replaced by a placeholder.
+/// `text` with every id and number replaced by a placeholder, and each
+/// `; `-separated part that repeats an earlier one left out.
 fn shape(text: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for part in text.split("; ").map(shape_of_part) {
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    parts.join("; ")
+}
+
+/// One part of a text with every id and number replaced by a placeholder.
+fn shape_of_part(text: &str) -> String {
     let ids = ID.replace_all(text, |found: &regex::Captures<'_>| {
         let token = &found[0];
         if token.bytes().any(|b| b.is_ascii_digit()) {
@@ -127,6 +141,27 @@ mod tests {
             std::ptr::eq(groups[0].first, &failures[0]),
             "the first is kept"
         );
+    }
+
+    #[test]
+    fn lists_that_fail_alike_item_by_item_are_one_group_whatever_their_length() {
+        let item = |n: usize| format!("/{n}: \"flowId\" is a required property");
+        let errors = |count: usize| (0..count).map(item).collect::<Vec<_>>().join("; ");
+        let failures = [
+            failure("getFlows", "spec.body-matches-schema", &errors(3)),
+            failure("getFlows", "spec.body-matches-schema", &errors(30)),
+            failure("getFlows", "spec.body-matches-schema", &errors(1)),
+            failure(
+                "getFlows",
+                "spec.body-matches-schema",
+                &format!("{}; /2: \"name\" is not a string", errors(2)),
+            ),
+        ];
+
+        let groups = group(&failures);
+
+        let counts: Vec<usize> = groups.iter().map(|g| g.count).collect();
+        assert_eq!(counts, [3, 1]);
     }
 
     #[test]
