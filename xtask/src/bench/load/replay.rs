@@ -11,6 +11,11 @@
 //! path, query, body and `Authorization` header replaced by its mapping.
 //! The answers whose status differs from the recorded one are counted, so
 //! the report says how faithful the replay was.
+//!
+//! A ceiling must cost the client as little as it can: before the clock
+//! starts, each recorded answer is parsed and reduced to the ids in it that
+//! a later request uses, and during the replay an answer is parsed only
+//! while one of those is still to be learned.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -66,6 +71,9 @@ struct Step {
     status: u16,
     response: Option<String>,
     response_json: Option<Value>,
+    /// The ids of the recorded answer that a later request uses: the
+    /// answer is worth parsing only while one of them has no mapping.
+    needed: Vec<String>,
 }
 
 /// What the replay measured.
@@ -186,12 +194,63 @@ fn parse(text: &str) -> anyhow::Result<Vec<Step>> {
                 .as_deref()
                 .and_then(|text| serde_json::from_str(text).ok()),
             response: line.response,
+            needed: Vec::new(),
         });
     }
     if steps.is_empty() {
         bail!("it holds no exchange");
     }
+    mark_needed(&mut steps);
     Ok(steps)
+}
+
+/// Fills each step's `needed`: the ids of its answer that a later request
+/// holds in its path, query, body or `Authorization` header.
+fn mark_needed(steps: &mut [Step]) {
+    let mut last_use: HashMap<String, usize> = HashMap::new();
+    for (index, step) in steps.iter().enumerate() {
+        let body = step
+            .body
+            .as_deref()
+            .and_then(|b| std::str::from_utf8(b).ok());
+        for text in [
+            Some(step.target.as_str()),
+            step.authorization.as_deref(),
+            body,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for word in words(text) {
+                last_use.insert(word.to_owned(), index);
+            }
+        }
+    }
+    for (index, step) in steps.iter_mut().enumerate() {
+        let mut ids = Vec::new();
+        if let Some(recorded) = &step.response_json {
+            collect_ids(recorded, &mut ids);
+        }
+        ids.retain(|id| last_use.get(id).is_some_and(|&used| used > index));
+        ids.sort();
+        ids.dedup();
+        step.needed = ids;
+    }
+}
+
+fn collect_ids(value: &Value, ids: &mut Vec<String>) {
+    match value {
+        Value::String(text) if is_identifier(text) => ids.push(text.clone()),
+        Value::Object(map) => map.values().for_each(|inner| collect_ids(inner, ids)),
+        Value::Array(items) => items.iter().for_each(|item| collect_ids(item, ids)),
+        _ => {}
+    }
+}
+
+/// The identifier-like words of `text`.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !is_word_char(c))
+        .filter(|word| !word.is_empty())
 }
 
 fn from_hex(hex: &str) -> anyhow::Result<Vec<u8>> {
@@ -272,6 +331,9 @@ impl Ids {
         let Some(recorded) = &step.response_json else {
             return;
         };
+        if step.needed.iter().all(|id| self.mapped.contains_key(id)) {
+            return;
+        }
         if step.response.as_deref().map(str::as_bytes) == Some(received) {
             return;
         }
@@ -282,8 +344,10 @@ impl Ids {
 
     fn pair(&mut self, recorded: &Value, received: &Value) {
         match (recorded, received) {
+            // The same id in both answers is learned too, so that its
+            // answers are not parsed again for it.
             (Value::String(old), Value::String(new))
-                if old != new && is_identifier(old) && !self.mapped.contains_key(old) =>
+                if is_identifier(old) && !self.mapped.contains_key(old) =>
             {
                 self.mapped.insert(old.clone(), new.clone());
             }
@@ -330,6 +394,13 @@ mod tests {
             status: 200,
             response: Some(response.into()),
             response_json: serde_json::from_str(response).ok(),
+            needed: serde_json::from_str(response)
+                .map(|value: Value| {
+                    let mut ids = Vec::new();
+                    collect_ids(&value, &mut ids);
+                    ids
+                })
+                .unwrap_or_default(),
         }
     }
 
@@ -378,6 +449,41 @@ mod tests {
 
         assert_eq!(ids.mapped.len(), 1);
         assert_eq!(ids.mapped["old-flow-1"], "new-flow-9");
+    }
+
+    #[test]
+    fn only_ids_a_later_request_uses_are_needed() {
+        let text = concat!(
+            r#"{"method":"POST","target":"/flows","status":201,"response":"{\"flowId\":\"flow-aaaa\",\"type\":\"appmixer.utils.Webhook\"}"}"#,
+            "\n",
+            r#"{"method":"GET","target":"/flows/flow-aaaa","status":200,"response":"{\"flowId\":\"flow-aaaa\"}"}"#,
+            "\n"
+        );
+
+        let steps = parse(text).unwrap();
+
+        assert_eq!(steps[0].needed, vec!["flow-aaaa".to_string()]);
+        assert!(steps[1].needed.is_empty());
+    }
+
+    #[test]
+    fn an_answer_whose_ids_are_all_known_is_not_parsed_again() {
+        let mut ids = Ids::default();
+        ids.mapped.insert("old-flow-1".into(), "new-flow-9".into());
+        let listed = step(
+            "GET",
+            "/flows",
+            None,
+            r#"[{"flowId":"old-flow-1","x":"other-id-7"}]"#,
+        );
+        let listed = Step {
+            needed: vec!["old-flow-1".into()],
+            ..listed
+        };
+
+        ids.learn(&listed, br#"[{"flowId":"new-flow-9","x":"fresh-id-8"}]"#);
+
+        assert!(!ids.mapped.contains_key("other-id-7"));
     }
 
     #[test]
