@@ -1,8 +1,9 @@
 //! The harness section: the conformance harness's standard profile against
-//! its embedded server, timed, next to the loopback ceiling the load
-//! generator reaches on a reference server process: sending the very
-//! requests a run of the harness recorded (`--record`), in order, and, for
-//! comparison, small requests in the harness's mix of methods.
+//! its embedded server and against reference server processes, timed, next
+//! to the loopback ceiling the load generator reaches on a reference server
+//! process: sending the very requests a run of the harness recorded
+//! (`--record`), in order, and, for comparison, small requests in the
+//! harness's mix of methods.
 //!
 //! The harness is asked for its own figures with `--bench` when it has the
 //! flag (it prints them on stderr); without it the wall time is measured
@@ -83,6 +84,9 @@ pub struct HarnessFigures {
     pub ceiling: Option<Mix>,
     /// Why the ceiling is missing, if it is.
     pub ceiling_error: Option<String>,
+    /// The runs against a fresh reference server process each, the setup
+    /// of the replays: the harness and the ceiling on the same footing.
+    pub process_runs: Vec<HarnessRun>,
     /// The harness's recorded requests sent again, one fresh server each.
     pub replays: Vec<Replay>,
     /// Why there are no replays, if there are none.
@@ -182,13 +186,14 @@ pub fn run(context: &mut Context, runs: usize, seconds: f64) -> anyhow::Result<H
             Some("the harness printed no `requests by method:` line to take the mix from".into()),
         ),
     };
-    let (replays, replay_error) = if features.record {
-        match replays(context, &args, runs) {
-            Ok(replays) => (replays, None),
-            Err(error) => (Vec::new(), Some(format!("{error:#}"))),
+    let (process_runs, replays, replay_error) = if features.record {
+        match against_processes(context, &args, runs) {
+            Ok((process_runs, replays)) => (process_runs, replays, None),
+            Err(error) => (Vec::new(), Vec::new(), Some(format!("{error:#}"))),
         }
     } else {
         (
+            Vec::new(),
             Vec::new(),
             Some("this build of the harness has no `--record`".into()),
         )
@@ -198,18 +203,44 @@ pub fn run(context: &mut Context, runs: usize, seconds: f64) -> anyhow::Result<H
         runs: measured,
         ceiling,
         ceiling_error,
+        process_runs,
         replays,
         replay_error,
     })
 }
 
-/// Records one more standard-profile run, then sends its requests again to
-/// `runs` fresh server processes, one after the other.
-fn replays(context: &mut Context, args: &[String], runs: usize) -> anyhow::Result<Vec<Replay>> {
+/// The harness against `runs` fresh server processes, one more run of it
+/// recorded, and its requests sent again to `runs` more.
+fn against_processes(
+    context: &mut Context,
+    args: &[String],
+    runs: usize,
+) -> anyhow::Result<(Vec<HarnessRun>, Vec<Replay>)> {
+    let with_server = |server: &super::process::ServerProcess| {
+        let mut with = vec![
+            "--url".to_owned(),
+            server.base_url().to_owned(),
+            "--signup".to_owned(),
+        ];
+        with.extend(args.iter().cloned());
+        with
+    };
+    let mut process_runs = Vec::with_capacity(runs);
+    for number in 0..runs {
+        let server = context.start_server(&format!("harness-process-{number}"), &[])?;
+        process_runs.push(run_once(
+            context,
+            &with_server(&server),
+            &format!("harness-process-{number}.log"),
+        )?);
+    }
+
     let file = context.bench_dir.join("harness-requests.jsonl");
-    let mut recording = args.to_vec();
+    let server = context.start_server("harness-record", &[])?;
+    let mut recording = with_server(&server);
     recording.extend(["--record".into(), file.display().to_string()]);
     let recorded = run_once(context, &recording, "harness-record.log")?;
+    drop(server);
     if recorded.exit_code != Some(0) {
         bail!(
             "the recorded harness run did not pass (exit {:?}); see target/bench/logs/\
@@ -227,7 +258,7 @@ fn replays(context: &mut Context, args: &[String], runs: usize) -> anyhow::Resul
         let server = context.start_server(&format!("replay-{number}"), &[])?;
         replays.push(context.load(&server, &replay)?);
     }
-    Ok(replays)
+    Ok((process_runs, replays))
 }
 
 fn ceiling(context: &mut Context, mix: &str, runs: usize, seconds: f64) -> anyhow::Result<Mix> {
