@@ -171,16 +171,21 @@ pub(super) fn render_harness(out: &mut String, results: &Results) {
         let _ = writeln!(out, "No method-mix ceiling: {error}\n");
     }
     render_replay_fidelity(out, h);
-    let exits: Vec<String> = h
-        .runs
-        .iter()
-        .map(|r| r.exit_code.map_or("signal".into(), |c| c.to_string()))
-        .collect();
-    let _ = writeln!(
+    let exits = |runs: &[crate::bench::harness::HarnessRun]| {
+        runs.iter()
+            .map(|r| r.exit_code.map_or("signal".into(), |c| c.to_string()))
+            .collect::<Vec<String>>()
+            .join(", ")
+    };
+    let _ = write!(
         out,
-        "Exit statuses of the harness runs: {}.\n",
-        exits.join(", ")
+        "Exit statuses of the harness runs: embedded {}",
+        exits(&h.runs)
     );
+    if !h.process_runs.is_empty() {
+        let _ = write!(out, "; server processes {}", exits(&h.process_runs));
+    }
+    out.push_str(".\n\n");
     let ceiling = replay_rate.or(single_ceiling);
     if let (Some(value), Some(ceiling)) = (harness_ratio(h), ceiling)
         && value < 0.5
