@@ -153,6 +153,37 @@ fn parse_max_requests(text: &str) -> Result<u64, String> {
     }
 }
 
+/// A number of generated cases: a whole number from 1 to
+/// [`appmixer_conformance::MAX_CASES`].
+fn parse_cases(text: &str) -> Result<u32, String> {
+    parse_size(text, appmixer_conformance::MAX_CASES, "cases")
+}
+
+/// A length of a model sequence: a whole number from 1 to
+/// [`appmixer_conformance::MAX_STEPS`].
+fn parse_steps(text: &str) -> Result<u32, String> {
+    parse_size(text, appmixer_conformance::MAX_STEPS, "steps")
+}
+
+/// A whole number of `unit` from 1 to `max`. A number too large for any
+/// integer type is still a number, and gets the same answer as `max + 1`.
+fn parse_size(text: &str, max: u32, unit: &str) -> Result<u32, String> {
+    let digits = text.trim();
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(format!(
+            "expected a whole number of {unit} from 1 to {max}, got `{text}`"
+        ));
+    }
+    match digits.parse::<u32>() {
+        Ok(0) => Err(format!("0 is too few: give from 1 to {max} {unit}")),
+        Ok(value) if value <= max => Ok(value),
+        _ => Err(format!(
+            "{digits} is too many: the largest accepted value is {max}, as every generated \
+             case is drawn in memory before it is sent; give from 1 to {max} {unit}"
+        )),
+    }
+}
+
 impl ServerArgs {
     fn options(self, profile: Profile) -> anyhow::Result<Options> {
         anyhow::ensure!(
@@ -215,12 +246,14 @@ struct RunArgs {
     #[arg(long)]
     seed: Option<u64>,
 
-    /// How many generated cases to send, at least 1 [default: from the profile].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// How many generated cases to send, from 1 to 10000 [default: from the
+    /// profile].
+    #[arg(long, value_name = "N", value_parser = parse_cases)]
     cases: Option<u32>,
 
-    /// The longest generated sequence of the model [default: from the profile].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// The longest generated sequence of the model, from 1 to 10000 steps
+    /// [default: from the profile].
+    #[arg(long, value_name = "N", value_parser = parse_steps)]
     steps: Option<u32>,
 
     /// Where the model saves its failing case, for `replay`.
@@ -508,6 +541,34 @@ mod tests {
         assert!(parse_bytes("0").is_err());
         assert!(parse_bytes("64MB").is_err());
         assert!(parse_bytes("lots").unwrap_err().contains("`lots`"));
+    }
+
+    #[test]
+    fn cases_and_steps_are_refused_above_their_maxima_whatever_the_number() {
+        for too_many in ["10001", "4294967295", "99999999999999999999"] {
+            for (parse, unit) in [
+                (parse_cases as fn(&str) -> _, "cases"),
+                (parse_steps, "steps"),
+            ] {
+                let error = parse(too_many).unwrap_err();
+
+                assert!(
+                    error.contains("the largest accepted value is 10000")
+                        && error.ends_with(&format!("give from 1 to 10000 {unit}")),
+                    "{error}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn cases_and_steps_take_every_whole_number_up_to_their_maxima() {
+        assert_eq!(parse_cases("1"), Ok(1));
+        assert_eq!(parse_cases("10000"), Ok(appmixer_conformance::MAX_CASES));
+        assert_eq!(parse_steps(" 10000 "), Ok(appmixer_conformance::MAX_STEPS));
+        assert!(parse_steps("0").unwrap_err().contains("0 is too few"));
+        assert!(parse_steps("-3").unwrap_err().contains("got `-3`"));
+        assert!(parse_cases("ten").unwrap_err().contains("got `ten`"));
     }
 
     #[test]

@@ -315,11 +315,42 @@ fn zero_cases_is_refused_like_zero_steps() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
             stderr.contains(&format!("invalid value '0' for '{flag} <N>'"))
-                && stderr.contains("0 is not in 1.."),
+                && stderr.contains("0 is too few: give from 1 to 10000"),
             "{stderr}"
         );
         assert!(output.stdout.is_empty());
     }
+}
+
+#[test]
+fn cases_or_steps_above_their_maxima_are_usage_errors_naming_the_largest_value() {
+    for (flag, other) in [("--steps", "--cases"), ("--cases", "--steps")] {
+        let output = binary()
+            .args([flag, "4294967295", other, "1", "--profile", "smoke"])
+            .output()
+            .unwrap();
+
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(
+            stderr.contains(&format!("invalid value '4294967295' for '{flag} <N>'"))
+                && stderr.contains("the largest accepted value is 10000"),
+            "{stderr}"
+        );
+        assert!(output.stdout.is_empty());
+    }
+}
+
+#[test]
+fn the_help_names_the_largest_cases_and_steps() {
+    let output = binary().arg("--help").output().unwrap();
+
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        help.contains("How many generated cases to send, from 1 to 10000"),
+        "{help}"
+    );
+    assert!(help.contains("from 1 to 10000 steps"), "{help}");
 }
 
 #[test]
