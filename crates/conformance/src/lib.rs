@@ -56,6 +56,8 @@ pub mod writable;
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use appmixer_spec::Spec;
@@ -327,6 +329,27 @@ impl Options {
     }
 }
 
+/// A flag that is set while its owner lives: the threads a run starts
+/// read it to stop their work once the run is over, however it ended
+/// (returned, failed, or was dropped by a signal).
+struct WantedWhileAlive(Arc<AtomicBool>);
+
+impl WantedWhileAlive {
+    fn new() -> Self {
+        Self(Arc::new(AtomicBool::new(true)))
+    }
+
+    fn flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.0)
+    }
+}
+
+impl Drop for WantedWhileAlive {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+}
+
 /// A fresh run tag, `amxc-` and 8 hex digits.
 pub fn new_run_tag() -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
@@ -381,9 +404,12 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     // The descriptors are drawn on a thread of their own while the run
     // loads the spec and the phases before theirs wait on the server: the
     // same seed gives the same ones.
+    let drawing = WantedWhileAlive::new();
     let generated = (!options.read_only).then(|| {
-        let cases = options.cases;
-        tokio::task::spawn_blocking(move || descriptors::generate::generate(seed, cases))
+        let (cases, wanted) = (options.cases, drawing.flag());
+        tokio::task::spawn_blocking(move || {
+            descriptors::generate::generate_while(seed, cases, &wanted)
+        })
     });
     let loaded = spec_source::load(options.spec.as_deref())?;
     let (spec, catalog) = (loaded.spec, loaded.catalog);

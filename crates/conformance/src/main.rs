@@ -8,7 +8,7 @@
 //! committed transcripts, `cleanup` removes what earlier, interrupted runs
 //! left behind.
 
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -381,13 +381,32 @@ fn usage_error(error: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(appmixer_conformance::report::EXIT_ERROR)
 }
 
-// One thread: the harness sends one request at a time and waits for its
-// answer, so worker threads would only hand every request and answer from
-// thread to thread (and, without `--url`, to the embedded server and back).
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.command.is_none() && std::io::stderr().is_terminal());
+    // One thread: the harness sends one request at a time and waits for its
+    // answer, so worker threads would only hand every request and answer from
+    // thread to thread (and, without `--url`, to the embedded server and back).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return usage_error(format!("cannot start the async runtime: {error}")),
+    };
+    let code = runtime.block_on(dispatch(cli));
+    // The report is written and the exit status known: nothing left is worth
+    // waiting for. Dropping the runtime would wait for every blocking thread,
+    // and a thread drawing generated cases when a signal stopped the run
+    // would hold the process (and its signals, which the run took over)
+    // until it noticed.
+    runtime.shutdown_background();
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    code
+}
+
+async fn dispatch(cli: Cli) -> ExitCode {
     match cli.command {
         None => run(cli.run).await,
         Some(Command::Replay(args)) => replay(args).await,
