@@ -424,6 +424,7 @@ impl ReferenceStateMachine for Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::state::check_sequence;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -440,6 +441,13 @@ mod tests {
     fn the_same_seed_generates_the_same_sequences() {
         assert_eq!(sequences(7), sequences(7));
         assert_ne!(sequences(7), sequences(8));
+    }
+
+    #[test]
+    fn every_generated_sequence_passes_the_check_of_saved_cases() {
+        for steps in sequences(5) {
+            assert_eq!(check_sequence(&steps), Ok(()), "{steps:?}");
+        }
     }
 
     #[test]
