@@ -373,7 +373,8 @@ const EARLY_PHASES: [&str; 2] = ["isolation", "auth probes"];
 /// Checks one server and reports what it found.
 ///
 /// Returns an error only for usage, spec and connection problems (exit
-/// status 2); failed checks are in the report.
+/// status 2) and for a safety guard that stops the run while it signs in
+/// (exit status 4); failed checks are in the report.
 pub async fn run(options: Options) -> Result<Report, RunError> {
     let started = Instant::now();
     let mut signals = signals::StopSignals::install();

@@ -28,12 +28,13 @@ Exit status:
      spec, unreachable or garbled server, slow server, refused credentials)
   3  a required property was never checked; the report says why (e.g. \"all answers
      were 401: are the credentials right?\", \"needs a second user\")
-  4  a safety guard stopped the run: --max-requests used up, the server failed
-     --max-consecutive-failures requests in a row, it asked for a Retry-After of
-     more than 60 s, or Ctrl-C, SIGTERM or SIGHUP
+  4  a safety guard stopped the run, signing in included: --max-requests used up,
+     the server failed --max-consecutive-failures requests in a row, it asked for
+     a Retry-After of more than 60 s, or Ctrl-C, SIGTERM or SIGHUP
 
 `replay FILE` exits 0 when every step of the saved case passes (FIXED), 1 when one
-still fails, and 2 on a usage, spec or connection error.
+still fails, 2 on a usage, spec or connection error, and 4 when a safety guard
+stops it while it signs in.
 
 Without --url the embedded reference server is started on 127.0.0.1 and checked.
 An option given an empty value, on the command line or in its environment

@@ -432,6 +432,68 @@ pub enum TransportError {
     },
 }
 
+/// What the server did with a request: what a guard's message names when
+/// the run stops before it got what it was after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LastAnswer {
+    /// It answered with `status`.
+    Status {
+        /// The `operationId` of the request.
+        operation: String,
+        /// The status.
+        status: u16,
+        /// Its `Retry-After` header, as sent.
+        retry_after: Option<String>,
+    },
+    /// No usable answer came back.
+    Failed {
+        /// The `operationId` of the request.
+        operation: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl LastAnswer {
+    /// Whether the server asked for fewer requests (429 or 503).
+    pub fn is_throttling(&self) -> bool {
+        matches!(
+            self,
+            LastAnswer::Status {
+                status: 429 | 503,
+                ..
+            }
+        )
+    }
+}
+
+impl fmt::Display for LastAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LastAnswer::Status {
+                operation,
+                status,
+                retry_after,
+            } => {
+                write!(f, "{operation} answered {status}")?;
+                let reason = reqwest::StatusCode::from_u16(*status)
+                    .ok()
+                    .and_then(|code| code.canonical_reason());
+                if let Some(reason) = reason {
+                    write!(f, " ({reason})")?;
+                }
+                match retry_after {
+                    Some(value) => write!(f, " with `Retry-After: {value}`"),
+                    None => Ok(()),
+                }
+            }
+            LastAnswer::Failed { operation, reason } => {
+                write!(f, "{operation} got no usable answer ({reason})")
+            }
+        }
+    }
+}
+
 /// Time a run spent on the wire and in pauses the guards asked for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WireTimes {
@@ -462,6 +524,7 @@ pub struct Transport {
     created: Instant,
     /// Where every exchange is written, with `--record`.
     recorder: Option<Recorder>,
+    last_answer: Option<LastAnswer>,
 }
 
 impl fmt::Debug for Transport {
@@ -522,6 +585,7 @@ impl Transport {
             max_body: DEFAULT_MAX_BODY,
             created: Instant::now(),
             recorder: None,
+            last_answer: None,
         })
     }
 
@@ -583,6 +647,11 @@ impl Transport {
     /// Why a guard stopped the run, once one did.
     pub fn stop(&self) -> Option<&Stop> {
         self.stop.as_ref()
+    }
+
+    /// What the server did with the last request sent, once one was.
+    pub fn last_answer(&self) -> Option<&LastAnswer> {
+        self.last_answer.as_ref()
     }
 
     /// Notes that the run was stopped from outside (Ctrl-C, SIGTERM or SIGHUP).
@@ -680,6 +749,22 @@ impl Transport {
             let elapsed = started.elapsed();
             self.times.waiting += elapsed;
 
+            self.last_answer = Some(match &outcome {
+                Ok(response) => LastAnswer::Status {
+                    operation: operation.id.clone(),
+                    status: response.status,
+                    retry_after: retry_after_of(response).map(str::to_string),
+                },
+                Err(ReadError::TooLarge { status }) => LastAnswer::Status {
+                    operation: operation.id.clone(),
+                    status: *status,
+                    retry_after: None,
+                },
+                Err(ReadError::Failed(reason)) => LastAnswer::Failed {
+                    operation: operation.id.clone(),
+                    reason: reason.clone(),
+                },
+            });
             match outcome.map(Received::parsed) {
                 Ok(response) => {
                     if let Some(value) = self.too_long_a_pause(&response) {
