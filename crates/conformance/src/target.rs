@@ -333,6 +333,18 @@ async fn send(session: &mut Session, call: Call) -> Result<Exchange, RunError> {
             session.check(&exchange);
             Ok(exchange)
         }
+        Err(TransportError::Network {
+            reason,
+            not_http: true,
+            ..
+        }) => Err(RunError::Connection {
+            url,
+            reason: format!(
+                "the server answered, but not in HTTP ({reason}): a protocol error, not a \
+                 slow server; check that `--url` names the Appmixer engine's HTTP port, with \
+                 the scheme it speaks (http:// or https://)"
+            ),
+        }),
         Err(TransportError::Network { reason, .. }) => Err(RunError::Connection {
             url,
             reason: format!(

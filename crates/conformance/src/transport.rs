@@ -419,7 +419,10 @@ pub enum TransportError {
     },
 
     /// The request was sent but no usable response came back.
-    #[error("{method} {url} ({operation}) got no answer: {reason}")]
+    #[error(
+        "{method} {url} ({operation}) {}: {reason}",
+        if *not_http { "answered, but not in HTTP" } else { "got no answer" }
+    )]
     Network {
         /// The `operationId`.
         operation: String,
@@ -429,6 +432,9 @@ pub enum TransportError {
         url: String,
         /// What went wrong, e.g. a timeout or a refused connection.
         reason: String,
+        /// Whether the server answered, but not in HTTP: a protocol error,
+        /// not a slow or absent server.
+        not_http: bool,
     },
 }
 
@@ -744,7 +750,7 @@ impl Transport {
             }
             let outcome = match request.send().await {
                 Ok(response) => read_response(response, self.max_body).await,
-                Err(error) => Err(ReadError::Failed(describe(&error))),
+                Err(error) => Err(ReadError::failed(&error, "")),
             };
             let elapsed = started.elapsed();
             self.times.waiting += elapsed;
@@ -760,7 +766,7 @@ impl Transport {
                     status: *status,
                     retry_after: None,
                 },
-                Err(ReadError::Failed(reason)) => LastAnswer::Failed {
+                Err(ReadError::Failed { reason, .. }) => LastAnswer::Failed {
                     operation: operation.id.clone(),
                     reason: reason.clone(),
                 },
@@ -879,9 +885,14 @@ impl Transport {
                         limit: self.max_body,
                     });
                 }
-                Err(ReadError::Failed(reason)) => {
+                Err(ReadError::Failed { reason, not_http }) => {
+                    let what = if not_http {
+                        "answered, but not in HTTP"
+                    } else {
+                        "got no answer"
+                    };
                     self.streak
-                        .observe(Some(format!("{} got no answer: {reason}", operation.id)));
+                        .observe(Some(format!("{} {what}: {reason}", operation.id)));
                     tracing::debug!(
                         operation = %operation.id,
                         method = %operation.method,
@@ -899,6 +910,7 @@ impl Transport {
                         method: operation.method.clone(),
                         url: shown_url,
                         reason,
+                        not_http,
                     });
                 }
             }
@@ -1113,8 +1125,14 @@ fn is_json(media: &str) -> bool {
 
 /// Why a response could not be read.
 enum ReadError {
-    /// The connection failed, timed out or broke off.
-    Failed(String),
+    /// The connection failed, timed out or broke off, or what came back
+    /// was not HTTP.
+    Failed {
+        /// What went wrong.
+        reason: String,
+        /// Whether the server answered, but not in HTTP.
+        not_http: bool,
+    },
     /// The body is longer than the limit; the rest was not read.
     TooLarge {
         /// The response status.
@@ -1150,7 +1168,7 @@ async fn read_response(mut response: reqwest::Response, limit: u64) -> Result<Re
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| ReadError::Failed(format!("the body could not be read: {}", describe(&e))))?
+        .map_err(|e| ReadError::failed(&e, "the body could not be read: "))?
     {
         if body.len() as u64 + chunk.len() as u64 > limit {
             return Err(ReadError::TooLarge { status });
@@ -1195,6 +1213,34 @@ fn asked_pause(value: &str, now: SystemTime) -> Option<Duration> {
     let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let at = SystemTime::from(date.with_timezone(&chrono::Utc));
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+impl ReadError {
+    /// The failure `error` reports, its account after `context`.
+    fn failed(error: &reqwest::Error, context: &str) -> Self {
+        ReadError::Failed {
+            reason: format!("{context}{}", describe(error)),
+            not_http: is_not_http(error),
+        }
+    }
+}
+
+/// Whether `error` is the server answering in something other than HTTP
+/// (another protocol on the port, TLS where plain HTTP was expected, a head
+/// too large to parse): a protocol error, which a longer `--timeout` does
+/// not cure.
+fn is_not_http(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if cause
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_parse)
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// A one-line account of a reqwest error, with its causes.
