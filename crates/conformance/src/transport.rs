@@ -1206,8 +1206,10 @@ pub(crate) fn retry_after_of(response: &Received) -> Option<&str> {
 /// or an HTTP date (a date already past asks for none). `None` when the
 /// value is neither.
 fn asked_pause(value: &str, now: SystemTime) -> Option<Duration> {
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_digit()) {
+        // Digits are a number of seconds however many there are: one too
+        // large for a u64 asks for more than any pause, not for none.
+        return Some(value.parse().map_or(Duration::MAX, Duration::from_secs));
     }
     // The HTTP date format (IMF-fixdate) is RFC 2822's with `GMT`.
     let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
@@ -1439,6 +1441,19 @@ mod tests {
         assert_eq!(retry_pause(&answer(503, "0"), 2, now), Some(Duration::ZERO));
         assert_eq!(retry_pause(&answer(500, "2"), 0, now), None);
         assert_eq!(retry_pause(&answer(429, "3600"), 0, now), None);
+    }
+
+    #[test]
+    fn a_retry_after_too_large_for_any_integer_asks_for_longer_than_a_run_waits() {
+        let now = SystemTime::now();
+        let huge = "99999999999999999999";
+        let answer = Received::new(429, vec![("Retry-After".into(), huge.into())], None, vec![]);
+
+        let asked = asked_pause(huge, now);
+        let retried = retry_pause(&answer, 0, now);
+
+        assert_eq!(asked, Some(Duration::MAX));
+        assert_eq!(retried, None, "a pause over the limit is not waited for");
     }
 
     #[test]

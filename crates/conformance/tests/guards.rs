@@ -187,6 +187,26 @@ async fn a_retry_after_of_an_hour_stops_the_run_at_once_and_names_it() {
 }
 
 #[tokio::test]
+async fn a_retry_after_too_large_for_any_integer_stops_the_run_like_an_hour() {
+    let huge = "99999999999999999999";
+    let refused = Arc::new(AtomicU32::new(0));
+    let base = common::serve(refusing_after_signup(huge, refused.clone())).await;
+
+    let report = appmixer_conformance::run(common::signup_options(&base))
+        .await
+        .expect("the run starts");
+
+    assert_eq!(report.exit_code(), 4, "{report}");
+    assert!(
+        matches!(&report.stop, Some(Stop::RetryAfter { value, .. }) if value == huge),
+        "{:?}",
+        report.stop
+    );
+    let sent = refused.load(Ordering::SeqCst);
+    assert!(sent < 20, "{sent} requests refused before the run stopped");
+}
+
+#[tokio::test]
 async fn a_budget_used_up_while_signing_in_exits_4_naming_the_budget_and_the_last_answer() {
     let throttling = axum::Router::new().fallback(|| async {
         (
