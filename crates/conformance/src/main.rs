@@ -68,7 +68,7 @@ enum Command {
     Cleanup(CleanupArgs),
 }
 
-/// Which server, and how to get in.
+/// Which server, and how to get in: the run, `replay` and `snapshots`.
 #[derive(Debug, Args)]
 struct ServerArgs {
     /// Base URL of the server to check; without it, the embedded reference
@@ -76,6 +76,30 @@ struct ServerArgs {
     #[arg(long, env = "APPMIXER_URL")]
     url: Option<String>,
 
+    /// Sign a run-tagged user up instead of logging in.
+    #[arg(long)]
+    signup: bool,
+
+    #[command(flatten)]
+    access: Access,
+}
+
+/// The server whose leftovers `cleanup` removes, and the user who owns them.
+#[derive(Debug, Args)]
+struct CleanupServerArgs {
+    /// Base URL of the server to clean up. Required: the embedded reference
+    /// server starts empty, with nothing left behind to remove.
+    #[arg(long, env = "APPMIXER_URL")]
+    url: String,
+
+    #[command(flatten)]
+    access: Access,
+}
+
+/// Who to be on the server, what to check its answers against, and how
+/// long to wait for them: the same for every command.
+#[derive(Debug, Args)]
+struct Access {
     /// Username (or e-mail) to log in with.
     #[arg(long, env = "APPMIXER_USERNAME")]
     username: Option<String>,
@@ -88,13 +112,10 @@ struct ServerArgs {
     #[arg(long, env = "APPMIXER_TOKEN", hide_env_values = true)]
     token: Option<String>,
 
-    /// Sign a run-tagged user up instead of logging in.
-    #[arg(long)]
-    signup: bool,
-
-    /// The OpenAPI spec to check against [default: the spec built into this
-    /// binary, the workspace's spec/appmixer.yaml when it was built; the
-    /// report says which was used].
+    /// The OpenAPI spec to build requests from and check answers against
+    /// [default: the spec built into this binary, the workspace's
+    /// spec/appmixer.yaml when it was built; a run's report says which was
+    /// used].
     #[arg(long, value_name = "PATH")]
     spec: Option<PathBuf>,
 
@@ -187,18 +208,37 @@ fn parse_size(text: &str, max: u32, unit: &str) -> Result<u32, String> {
 
 impl ServerArgs {
     fn options(self, profile: Profile) -> anyhow::Result<Options> {
+        Ok(Options {
+            url: given(self.url),
+            signup: self.signup,
+            ..self.access.options(profile)?
+        })
+    }
+}
+
+impl CleanupServerArgs {
+    fn options(self) -> anyhow::Result<Options> {
+        Ok(Options {
+            url: given(Some(self.url)),
+            ..self.access.options(Profile::Standard)?
+        })
+    }
+}
+
+impl Access {
+    /// The options of `profile` with this access; no URL (the embedded
+    /// server) until the caller sets one.
+    fn options(self, profile: Profile) -> anyhow::Result<Options> {
         anyhow::ensure!(
             self.timeout.is_finite() && self.timeout > 0.0,
             "`--timeout` must be a positive number of seconds, got `{}`",
             self.timeout
         );
         Ok(Options {
-            url: given(self.url),
             username: given(self.username),
             password: given(self.password),
             token: given(self.token),
             max_body: self.max_body,
-            signup: self.signup,
             spec: self.spec,
             timeout: Duration::try_from_secs_f64(self.timeout)
                 .context("`--timeout` is out of range")?,
@@ -346,7 +386,7 @@ struct SnapshotArgs {
 #[derive(Debug, Args)]
 struct CleanupArgs {
     #[command(flatten)]
-    server: ServerArgs,
+    server: CleanupServerArgs,
 
     /// Remove only the objects of this run tag (as a run prints it).
     #[arg(long, value_name = "TAG", value_parser = cleanup::parse_tag, conflicts_with = "all_tags")]
@@ -526,12 +566,12 @@ async fn remove_leftovers(args: CleanupArgs) -> ExitCode {
         (None, true) => TagSelector::AllTags,
         _ => return usage_error("`cleanup` needs `--tag TAG` or `--all-tags`"),
     };
-    let options = match args.server.options(Profile::Standard) {
-        Ok(options) if options.url.is_some() && !options.signup => options,
+    let options = match args.server.options() {
+        Ok(options) if options.url.is_some() => options,
         Ok(_) => {
             return usage_error(
-                "`cleanup` needs `--url` and the user whose leftovers to remove \
-                 (`--username` and `--password`, or `--token`); a new user owns nothing",
+                "`cleanup` needs `--url` (here or in APPMIXER_URL, not empty) and the user \
+                 whose leftovers to remove (`--username` and `--password`, or `--token`)",
             );
         }
         Err(error) => return usage_error(error),
