@@ -1,8 +1,10 @@
 //! Why a run could not be carried out at all.
 //!
 //! A [`RunError`] is a usage, spec or connection problem: the run never got
-//! to checking the server, and the process exits with status 2. Failed checks
-//! are not errors; they are part of the [`crate::Report`].
+//! to checking the server, and the process exits with status 2; or a safety
+//! guard stopped it while it signed in, which exits with status 4 as every
+//! guard's stop does. Failed checks are not errors; they are part of the
+//! [`crate::Report`].
 
 use std::path::PathBuf;
 
@@ -84,6 +86,16 @@ pub enum RunError {
         reason: String,
     },
 
+    /// A safety guard (the request budget, a failure streak, a long
+    /// `Retry-After`) stopped the run while it signed in.
+    #[error("a safety guard stopped the run while it signed in at {url}: {reason}")]
+    Stopped {
+        /// The base URL.
+        url: String,
+        /// Which guard, and what the server last answered.
+        reason: String,
+    },
+
     /// The server refused the credentials.
     #[error(
         "the server at {url} refused to log `{username}` in ({status}: {message}); \
@@ -102,8 +114,12 @@ pub enum RunError {
 }
 
 impl RunError {
-    /// The process exit status for this error: always 2.
+    /// The process exit status for this error: 4 when a safety guard
+    /// stopped the run, else 2.
     pub fn exit_code(&self) -> u8 {
-        2
+        match self {
+            RunError::Stopped { .. } => crate::report::EXIT_STOPPED,
+            _ => crate::report::EXIT_ERROR,
+        }
     }
 }

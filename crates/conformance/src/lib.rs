@@ -56,6 +56,8 @@ pub mod writable;
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use appmixer_spec::Spec;
@@ -89,6 +91,19 @@ pub const DEFAULT_CASES: u32 = 16;
 
 /// The longest model sequence when no `--steps` is given.
 pub const DEFAULT_STEPS: u32 = 12;
+
+/// The most generated cases a run takes (`--cases`). Every descriptor pair
+/// is drawn before the first is sent, about 40 KiB and 10 ms (debug build)
+/// each: 10,000 hold under half a GiB and take under two minutes to draw,
+/// while `u32::MAX` would ask for about 160 TiB.
+pub const MAX_CASES: u32 = 10_000;
+
+/// The longest model sequence a run takes (`--steps`). proptest draws a
+/// sequence whole, reserving room for its longest length first, before its
+/// first step is sent: a sequence of up to 10,000 steps takes a few seconds
+/// and a few hundred MiB (debug build), and drawing slows down faster than
+/// the length grows; `u32::MAX` fails to allocate at once.
+pub const MAX_STEPS: u32 = 10_000;
 
 /// Where failing model cases are saved when no `--save-failures` is given.
 pub const DEFAULT_FAILURES_DIR: &str = "target/conformance/failures";
@@ -269,6 +284,23 @@ impl Options {
 }
 
 impl Options {
+    /// Refuses `cases` and `steps` above what a run can draw: generation
+    /// would fail to allocate, or take days, before anything is sent.
+    pub fn check_sizes(&self) -> Result<(), RunError> {
+        for (option, value, max) in [
+            ("--cases", self.cases, MAX_CASES),
+            ("--steps", self.steps, MAX_STEPS),
+        ] {
+            if value > max {
+                return Err(RunError::Usage(format!(
+                    "`{option}` is {value}, above the largest accepted value, {max}: the \
+                     generated cases are drawn in memory before they are sent; give at most {max}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// How the second user gets in, `None` when there is none; isolation
     /// is then not checked.
     pub fn second_login(&self) -> Result<Option<Login>, RunError> {
@@ -297,6 +329,27 @@ impl Options {
     }
 }
 
+/// A flag that is set while its owner lives: the threads a run starts
+/// read it to stop their work once the run is over, however it ended
+/// (returned, failed, or was dropped by a signal).
+struct WantedWhileAlive(Arc<AtomicBool>);
+
+impl WantedWhileAlive {
+    fn new() -> Self {
+        Self(Arc::new(AtomicBool::new(true)))
+    }
+
+    fn flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.0)
+    }
+}
+
+impl Drop for WantedWhileAlive {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+}
+
 /// A fresh run tag, `amxc-` and 8 hex digits.
 pub fn new_run_tag() -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
@@ -320,10 +373,12 @@ const EARLY_PHASES: [&str; 2] = ["isolation", "auth probes"];
 /// Checks one server and reports what it found.
 ///
 /// Returns an error only for usage, spec and connection problems (exit
-/// status 2); failed checks are in the report.
+/// status 2) and for a safety guard that stops the run while it signs in
+/// (exit status 4); failed checks are in the report.
 pub async fn run(options: Options) -> Result<Report, RunError> {
     let started = Instant::now();
     let mut signals = signals::StopSignals::install();
+    options.check_sizes()?;
     let login = options.login()?;
     let second_login = options.second_login()?;
     let url = options.url.as_deref().map(target::parse_url).transpose()?;
@@ -350,9 +405,12 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     // The descriptors are drawn on a thread of their own while the run
     // loads the spec and the phases before theirs wait on the server: the
     // same seed gives the same ones.
+    let drawing = WantedWhileAlive::new();
     let generated = (!options.read_only).then(|| {
-        let cases = options.cases;
-        tokio::task::spawn_blocking(move || descriptors::generate::generate(seed, cases))
+        let (cases, wanted) = (options.cases, drawing.flag());
+        tokio::task::spawn_blocking(move || {
+            descriptors::generate::generate_while(seed, cases, &wanted)
+        })
     });
     let loaded = spec_source::load(options.spec.as_deref())?;
     let (spec, catalog) = (loaded.spec, loaded.catalog);
@@ -936,6 +994,36 @@ mod tests {
         assert_eq!(hex.len(), 8);
         assert!(hex.chars().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(tag, new_run_tag());
+    }
+
+    #[test]
+    fn cases_and_steps_above_their_maxima_are_usage_errors_naming_the_largest_value() {
+        let cases = Options {
+            cases: u32::MAX,
+            ..Options::default()
+        };
+        let steps = Options {
+            steps: MAX_STEPS + 1,
+            ..Options::default()
+        };
+        let largest = Options {
+            cases: MAX_CASES,
+            steps: MAX_STEPS,
+            ..Options::default()
+        };
+
+        let cases = cases.check_sizes().unwrap_err().to_string();
+        let steps = steps.check_sizes().unwrap_err().to_string();
+
+        assert!(
+            cases.contains("`--cases` is 4294967295") && cases.contains("value, 10000"),
+            "{cases}"
+        );
+        assert!(
+            steps.contains("`--steps` is 10001") && steps.contains("value, 10000"),
+            "{steps}"
+        );
+        assert!(largest.check_sizes().is_ok());
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! committed transcripts, `cleanup` removes what earlier, interrupted runs
 //! left behind.
 
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -28,12 +28,13 @@ Exit status:
      spec, unreachable or garbled server, slow server, refused credentials)
   3  a required property was never checked; the report says why (e.g. \"all answers
      were 401: are the credentials right?\", \"needs a second user\")
-  4  a safety guard stopped the run: --max-requests used up, the server failed
-     --max-consecutive-failures requests in a row, it asked for a Retry-After of
-     more than 60 s, or Ctrl-C, SIGTERM or SIGHUP
+  4  a safety guard stopped the run, signing in included: --max-requests used up,
+     the server failed --max-consecutive-failures requests in a row, it asked for
+     a Retry-After of more than 60 s, or Ctrl-C, SIGTERM or SIGHUP
 
 `replay FILE` exits 0 when every step of the saved case passes (FIXED), 1 when one
-still fails, and 2 on a usage, spec or connection error.
+still fails, 2 on a usage, spec or connection error, and 4 when a safety guard
+stops it while it signs in.
 
 Without --url the embedded reference server is started on 127.0.0.1 and checked.
 An option given an empty value, on the command line or in its environment
@@ -67,7 +68,7 @@ enum Command {
     Cleanup(CleanupArgs),
 }
 
-/// Which server, and how to get in.
+/// Which server, and how to get in: the run, `replay` and `snapshots`.
 #[derive(Debug, Args)]
 struct ServerArgs {
     /// Base URL of the server to check; without it, the embedded reference
@@ -75,6 +76,30 @@ struct ServerArgs {
     #[arg(long, env = "APPMIXER_URL")]
     url: Option<String>,
 
+    /// Sign a run-tagged user up instead of logging in.
+    #[arg(long)]
+    signup: bool,
+
+    #[command(flatten)]
+    access: Access,
+}
+
+/// The server whose leftovers `cleanup` removes, and the user who owns them.
+#[derive(Debug, Args)]
+struct CleanupServerArgs {
+    /// Base URL of the server to clean up. Required: the embedded reference
+    /// server starts empty, with nothing left behind to remove.
+    #[arg(long, env = "APPMIXER_URL")]
+    url: String,
+
+    #[command(flatten)]
+    access: Access,
+}
+
+/// Who to be on the server, what to check its answers against, and how
+/// long to wait for them: the same for every command.
+#[derive(Debug, Args)]
+struct Access {
     /// Username (or e-mail) to log in with.
     #[arg(long, env = "APPMIXER_USERNAME")]
     username: Option<String>,
@@ -87,13 +112,10 @@ struct ServerArgs {
     #[arg(long, env = "APPMIXER_TOKEN", hide_env_values = true)]
     token: Option<String>,
 
-    /// Sign a run-tagged user up instead of logging in.
-    #[arg(long)]
-    signup: bool,
-
-    /// The OpenAPI spec to check against [default: the spec built into this
-    /// binary, the workspace's spec/appmixer.yaml when it was built; the
-    /// report says which was used].
+    /// The OpenAPI spec to build requests from and check answers against
+    /// [default: the spec built into this binary, the workspace's
+    /// spec/appmixer.yaml when it was built; a run's report says which was
+    /// used].
     #[arg(long, value_name = "PATH")]
     spec: Option<PathBuf>,
 
@@ -153,7 +175,59 @@ fn parse_max_requests(text: &str) -> Result<u64, String> {
     }
 }
 
+/// A number of generated cases: a whole number from 1 to
+/// [`appmixer_conformance::MAX_CASES`].
+fn parse_cases(text: &str) -> Result<u32, String> {
+    parse_size(text, appmixer_conformance::MAX_CASES, "cases")
+}
+
+/// A length of a model sequence: a whole number from 1 to
+/// [`appmixer_conformance::MAX_STEPS`].
+fn parse_steps(text: &str) -> Result<u32, String> {
+    parse_size(text, appmixer_conformance::MAX_STEPS, "steps")
+}
+
+/// A whole number of `unit` from 1 to `max`. A number too large for any
+/// integer type is still a number, and gets the same answer as `max + 1`.
+fn parse_size(text: &str, max: u32, unit: &str) -> Result<u32, String> {
+    let digits = text.trim();
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(format!(
+            "expected a whole number of {unit} from 1 to {max}, got `{text}`"
+        ));
+    }
+    match digits.parse::<u32>() {
+        Ok(0) => Err(format!("0 is too few: give from 1 to {max} {unit}")),
+        Ok(value) if value <= max => Ok(value),
+        _ => Err(format!(
+            "{digits} is too many: the largest accepted value is {max}, as every generated \
+             case is drawn in memory before it is sent; give from 1 to {max} {unit}"
+        )),
+    }
+}
+
 impl ServerArgs {
+    fn options(self, profile: Profile) -> anyhow::Result<Options> {
+        Ok(Options {
+            url: given(self.url),
+            signup: self.signup,
+            ..self.access.options(profile)?
+        })
+    }
+}
+
+impl CleanupServerArgs {
+    fn options(self) -> anyhow::Result<Options> {
+        Ok(Options {
+            url: given(Some(self.url)),
+            ..self.access.options(Profile::Standard)?
+        })
+    }
+}
+
+impl Access {
+    /// The options of `profile` with this access; no URL (the embedded
+    /// server) until the caller sets one.
     fn options(self, profile: Profile) -> anyhow::Result<Options> {
         anyhow::ensure!(
             self.timeout.is_finite() && self.timeout > 0.0,
@@ -161,12 +235,10 @@ impl ServerArgs {
             self.timeout
         );
         Ok(Options {
-            url: given(self.url),
             username: given(self.username),
             password: given(self.password),
             token: given(self.token),
             max_body: self.max_body,
-            signup: self.signup,
             spec: self.spec,
             timeout: Duration::try_from_secs_f64(self.timeout)
                 .context("`--timeout` is out of range")?,
@@ -215,12 +287,14 @@ struct RunArgs {
     #[arg(long)]
     seed: Option<u64>,
 
-    /// How many generated cases to send, at least 1 [default: from the profile].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// How many generated cases to send, from 1 to 10000 [default: from the
+    /// profile].
+    #[arg(long, value_name = "N", value_parser = parse_cases)]
     cases: Option<u32>,
 
-    /// The longest generated sequence of the model [default: from the profile].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// The longest generated sequence of the model, from 1 to 10000 steps
+    /// [default: from the profile].
+    #[arg(long, value_name = "N", value_parser = parse_steps)]
     steps: Option<u32>,
 
     /// Where the model saves its failing case, for `replay`.
@@ -312,7 +386,7 @@ struct SnapshotArgs {
 #[derive(Debug, Args)]
 struct CleanupArgs {
     #[command(flatten)]
-    server: ServerArgs,
+    server: CleanupServerArgs,
 
     /// Remove only the objects of this run tag (as a run prints it).
     #[arg(long, value_name = "TAG", value_parser = cleanup::parse_tag, conflicts_with = "all_tags")]
@@ -348,13 +422,32 @@ fn usage_error(error: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(appmixer_conformance::report::EXIT_ERROR)
 }
 
-// One thread: the harness sends one request at a time and waits for its
-// answer, so worker threads would only hand every request and answer from
-// thread to thread (and, without `--url`, to the embedded server and back).
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.command.is_none() && std::io::stderr().is_terminal());
+    // One thread: the harness sends one request at a time and waits for its
+    // answer, so worker threads would only hand every request and answer from
+    // thread to thread (and, without `--url`, to the embedded server and back).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return usage_error(format!("cannot start the async runtime: {error}")),
+    };
+    let code = runtime.block_on(dispatch(cli));
+    // The report is written and the exit status known: nothing left is worth
+    // waiting for. Dropping the runtime would wait for every blocking thread,
+    // and a thread drawing generated cases when a signal stopped the run
+    // would hold the process (and its signals, which the run took over)
+    // until it noticed.
+    runtime.shutdown_background();
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    code
+}
+
+async fn dispatch(cli: Cli) -> ExitCode {
     match cli.command {
         None => run(cli.run).await,
         Some(Command::Replay(args)) => replay(args).await,
@@ -473,12 +566,12 @@ async fn remove_leftovers(args: CleanupArgs) -> ExitCode {
         (None, true) => TagSelector::AllTags,
         _ => return usage_error("`cleanup` needs `--tag TAG` or `--all-tags`"),
     };
-    let options = match args.server.options(Profile::Standard) {
-        Ok(options) if options.url.is_some() && !options.signup => options,
+    let options = match args.server.options() {
+        Ok(options) if options.url.is_some() => options,
         Ok(_) => {
             return usage_error(
-                "`cleanup` needs `--url` and the user whose leftovers to remove \
-                 (`--username` and `--password`, or `--token`); a new user owns nothing",
+                "`cleanup` needs `--url` (here or in APPMIXER_URL, not empty) and the user \
+                 whose leftovers to remove (`--username` and `--password`, or `--token`)",
             );
         }
         Err(error) => return usage_error(error),
@@ -508,6 +601,34 @@ mod tests {
         assert!(parse_bytes("0").is_err());
         assert!(parse_bytes("64MB").is_err());
         assert!(parse_bytes("lots").unwrap_err().contains("`lots`"));
+    }
+
+    #[test]
+    fn cases_and_steps_are_refused_above_their_maxima_whatever_the_number() {
+        for too_many in ["10001", "4294967295", "99999999999999999999"] {
+            for (parse, unit) in [
+                (parse_cases as fn(&str) -> _, "cases"),
+                (parse_steps, "steps"),
+            ] {
+                let error = parse(too_many).unwrap_err();
+
+                assert!(
+                    error.contains("the largest accepted value is 10000")
+                        && error.ends_with(&format!("give from 1 to 10000 {unit}")),
+                    "{error}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn cases_and_steps_take_every_whole_number_up_to_their_maxima() {
+        assert_eq!(parse_cases("1"), Ok(1));
+        assert_eq!(parse_cases("10000"), Ok(appmixer_conformance::MAX_CASES));
+        assert_eq!(parse_steps(" 10000 "), Ok(appmixer_conformance::MAX_STEPS));
+        assert!(parse_steps("0").unwrap_err().contains("0 is too few"));
+        assert!(parse_steps("-3").unwrap_err().contains("got `-3`"));
+        assert!(parse_cases("ten").unwrap_err().contains("got `ten`"));
     }
 
     #[test]

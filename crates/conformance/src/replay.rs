@@ -5,7 +5,9 @@
 //! SHA-256 of the spec) under `--save-failures DIR`. `appmixer-conformance
 //! replay FILE [--url …]` ([`replay`]) sends the same steps to a server
 //! (the embedded one by default), checks each against the model as the run
-//! did, and says per step whether it is FIXED or still FAILED.
+//! did, and says per step whether it is FIXED or still FAILED. A file whose
+//! steps the model could not have generated (none at all, or one acting on
+//! an object no earlier step creates) is refused before anything is sent.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -20,7 +22,7 @@ use crate::model::Phase;
 use crate::model::bridge::Stop;
 use crate::model::driver::{Driver, Mismatch};
 use crate::model::runner::Counterexample;
-use crate::model::state::Step;
+use crate::model::state::{SequenceError, Step, check_sequence};
 use crate::session::Session;
 use crate::target::{self, Target};
 use crate::transport::Transport;
@@ -128,7 +130,21 @@ impl SavedCase {
                 "is not a saved case ({error}); give a file from `--save-failures`"
             ))
         })?;
-        Ok(case)
+        // Sending steps that the model cannot predict would prove nothing:
+        // no steps would pass as FIXED, and a step on an object never
+        // created would be judged against a guess.
+        match check_sequence(&case.steps) {
+            Ok(()) => Ok(case),
+            Err(SequenceError::Empty) => Err(usage(
+                "has no steps, so there is nothing to replay; give a case saved by \
+                 `--save-failures`, which holds the steps of a failure"
+                    .into(),
+            )),
+            Err(error) => Err(usage(format!(
+                "cannot be replayed: {error}; give a case saved by `--save-failures`, with \
+                 its steps as they were saved"
+            ))),
+        }
     }
 }
 
@@ -300,7 +316,16 @@ mod tests {
             expectation: "model.frame".into(),
             expected: "a".into(),
             actual: "b".into(),
-            steps: vec![Step::StartFlow { flow: Handle(3) }],
+            steps: vec![
+                Step::CreateStore {
+                    store: Handle(3),
+                    name: "orders".into(),
+                },
+                Step::RenameStore {
+                    store: Handle(3),
+                    name: "archive".into(),
+                },
+            ],
         };
 
         let path = case.save(&dir).unwrap();
@@ -308,7 +333,7 @@ mod tests {
 
         assert_eq!(loaded, case);
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains("\"op\": \"startFlow\""), "{text}");
+        assert!(text.contains("\"op\": \"renameStore\""), "{text}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 
@@ -343,6 +368,67 @@ mod tests {
         assert!(!old.contains("missing field"), "{old}");
         assert!(other.contains("\"appmixer-case/9\""), "{other}");
         assert!(other.contains("unsupported"), "{other}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// The text of a saved case of the current format holding `steps`.
+    fn case_with_steps(steps: serde_json::Value) -> String {
+        serde_json::json!({
+            "format": FORMAT,
+            "seed": 1,
+            "server": "url",
+            "specSha256": sha256_hex(b"spec"),
+            "operation": "getFlows",
+            "expectation": "model.read-your-writes",
+            "expected": "a",
+            "actual": "b",
+            "steps": steps,
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn a_case_without_steps_is_a_usage_error_saying_there_is_nothing_to_replay() {
+        let dir =
+            std::env::temp_dir().join(format!("amxc-replay-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("empty.json");
+        std::fs::write(&path, case_with_steps(serde_json::json!([]))).unwrap();
+
+        let error = SavedCase::load(&path).unwrap_err();
+
+        assert!(matches!(error, RunError::Usage(_)), "{error:?}");
+        let message = error.to_string();
+        assert!(
+            message.contains("empty.json` has no steps, so there is nothing to replay"),
+            "{message}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_case_with_a_step_on_a_flow_never_created_is_a_usage_error_naming_step_and_flow() {
+        let dir =
+            std::env::temp_dir().join(format!("amxc-replay-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("edited.json");
+        let steps = serde_json::json!([
+            {"op": "createStore", "store": 0, "name": "orders"},
+            {"op": "deleteFlow", "flow": 7},
+        ]);
+        std::fs::write(&path, case_with_steps(steps)).unwrap();
+
+        let error = SavedCase::load(&path).unwrap_err();
+
+        assert!(matches!(error, RunError::Usage(_)), "{error:?}");
+        let message = error.to_string();
+        assert!(
+            message.contains(
+                "cannot be replayed: step 2 (delete flow F7) refers to flow F7, which no \
+                 earlier step creates"
+            ),
+            "{message}"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -15,6 +15,7 @@ use url::Url;
 
 use crate::cleanup::Kind;
 use crate::error::RunError;
+use crate::guards::Stop;
 use crate::redact;
 use crate::session::{Session, User};
 use crate::transport::{Call, Exchange, TransportError};
@@ -360,6 +361,18 @@ async fn send(session: &mut Session, call: Call) -> Result<Exchange, RunError> {
             session.check(&exchange);
             Ok(exchange)
         }
+        Err(TransportError::Network {
+            reason,
+            not_http: true,
+            ..
+        }) => Err(RunError::Connection {
+            url,
+            reason: format!(
+                "the server answered, but not in HTTP ({reason}): a protocol error, not a \
+                 slow server; check that `--url` names the Appmixer engine's HTTP port, with \
+                 the scheme it speaks (http:// or https://)"
+            ),
+        }),
         Err(TransportError::Network { reason, .. }) => Err(RunError::Connection {
             url,
             reason: format!(
@@ -367,10 +380,36 @@ async fn send(session: &mut Session, call: Call) -> Result<Exchange, RunError> {
                  engine, or raise `--timeout` if it is slow"
             ),
         }),
+        Err(
+            error @ (TransportError::Budget { .. }
+            | TransportError::FailureStreak { .. }
+            | TransportError::RetryAfter { .. }),
+        ) => Err(stopped_signing_in(session, error.to_string())),
         Err(error) => Err(RunError::Connection {
             url,
             reason: error.to_string(),
         }),
+    }
+}
+
+/// The error of a sign-in that a safety guard stopped, `reason` saying
+/// which. A used-up budget says nothing of why the sign-in needed more
+/// requests than it had: the server's last answer does, and is named.
+pub(crate) fn stopped_signing_in(session: &Session, reason: String) -> RunError {
+    let mut reason = reason;
+    let last = session.transport.last_answer();
+    if let (Some(Stop::Budget { .. }), Some(last)) = (session.transport.stop(), last) {
+        reason.push_str(&format!(". The server's last answer: {last}"));
+        if last.is_throttling() {
+            reason.push_str(
+                ", so it is limiting requests: wait until it accepts them and run again, or \
+                 lower `--rate`",
+            );
+        }
+    }
+    RunError::Stopped {
+        url: session.transport.base_url().to_string(),
+        reason,
     }
 }
 

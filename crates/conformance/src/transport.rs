@@ -419,7 +419,10 @@ pub enum TransportError {
     },
 
     /// The request was sent but no usable response came back.
-    #[error("{method} {url} ({operation}) got no answer: {reason}")]
+    #[error(
+        "{method} {url} ({operation}) {}: {reason}",
+        if *not_http { "answered, but not in HTTP" } else { "got no answer" }
+    )]
     Network {
         /// The `operationId`.
         operation: String,
@@ -429,7 +432,72 @@ pub enum TransportError {
         url: String,
         /// What went wrong, e.g. a timeout or a refused connection.
         reason: String,
+        /// Whether the server answered, but not in HTTP: a protocol error,
+        /// not a slow or absent server.
+        not_http: bool,
     },
+}
+
+/// What the server did with a request: what a guard's message names when
+/// the run stops before it got what it was after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LastAnswer {
+    /// It answered with `status`.
+    Status {
+        /// The `operationId` of the request.
+        operation: String,
+        /// The status.
+        status: u16,
+        /// Its `Retry-After` header, as sent.
+        retry_after: Option<String>,
+    },
+    /// No usable answer came back.
+    Failed {
+        /// The `operationId` of the request.
+        operation: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl LastAnswer {
+    /// Whether the server asked for fewer requests (429 or 503).
+    pub fn is_throttling(&self) -> bool {
+        matches!(
+            self,
+            LastAnswer::Status {
+                status: 429 | 503,
+                ..
+            }
+        )
+    }
+}
+
+impl fmt::Display for LastAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LastAnswer::Status {
+                operation,
+                status,
+                retry_after,
+            } => {
+                write!(f, "{operation} answered {status}")?;
+                let reason = reqwest::StatusCode::from_u16(*status)
+                    .ok()
+                    .and_then(|code| code.canonical_reason());
+                if let Some(reason) = reason {
+                    write!(f, " ({reason})")?;
+                }
+                match retry_after {
+                    Some(value) => write!(f, " with `Retry-After: {value}`"),
+                    None => Ok(()),
+                }
+            }
+            LastAnswer::Failed { operation, reason } => {
+                write!(f, "{operation} got no usable answer ({reason})")
+            }
+        }
+    }
 }
 
 /// Time a run spent on the wire and in pauses the guards asked for.
@@ -462,6 +530,7 @@ pub struct Transport {
     created: Instant,
     /// Where every exchange is written, with `--record`.
     recorder: Option<Recorder>,
+    last_answer: Option<LastAnswer>,
 }
 
 impl fmt::Debug for Transport {
@@ -522,6 +591,7 @@ impl Transport {
             max_body: DEFAULT_MAX_BODY,
             created: Instant::now(),
             recorder: None,
+            last_answer: None,
         })
     }
 
@@ -583,6 +653,11 @@ impl Transport {
     /// Why a guard stopped the run, once one did.
     pub fn stop(&self) -> Option<&Stop> {
         self.stop.as_ref()
+    }
+
+    /// What the server did with the last request sent, once one was.
+    pub fn last_answer(&self) -> Option<&LastAnswer> {
+        self.last_answer.as_ref()
     }
 
     /// Notes that the run was stopped from outside (Ctrl-C, SIGTERM or SIGHUP).
@@ -675,11 +750,27 @@ impl Transport {
             }
             let outcome = match request.send().await {
                 Ok(response) => read_response(response, self.max_body).await,
-                Err(error) => Err(ReadError::Failed(describe(&error))),
+                Err(error) => Err(ReadError::failed(&error, "")),
             };
             let elapsed = started.elapsed();
             self.times.waiting += elapsed;
 
+            self.last_answer = Some(match &outcome {
+                Ok(response) => LastAnswer::Status {
+                    operation: operation.id.clone(),
+                    status: response.status,
+                    retry_after: retry_after_of(response).map(str::to_string),
+                },
+                Err(ReadError::TooLarge { status }) => LastAnswer::Status {
+                    operation: operation.id.clone(),
+                    status: *status,
+                    retry_after: None,
+                },
+                Err(ReadError::Failed { reason, .. }) => LastAnswer::Failed {
+                    operation: operation.id.clone(),
+                    reason: reason.clone(),
+                },
+            });
             match outcome.map(Received::parsed) {
                 Ok(response) => {
                     if let Some(value) = self.too_long_a_pause(&response) {
@@ -794,9 +885,14 @@ impl Transport {
                         limit: self.max_body,
                     });
                 }
-                Err(ReadError::Failed(reason)) => {
+                Err(ReadError::Failed { reason, not_http }) => {
+                    let what = if not_http {
+                        "answered, but not in HTTP"
+                    } else {
+                        "got no answer"
+                    };
                     self.streak
-                        .observe(Some(format!("{} got no answer: {reason}", operation.id)));
+                        .observe(Some(format!("{} {what}: {reason}", operation.id)));
                     tracing::debug!(
                         operation = %operation.id,
                         method = %operation.method,
@@ -814,6 +910,7 @@ impl Transport {
                         method: operation.method.clone(),
                         url: shown_url,
                         reason,
+                        not_http,
                     });
                 }
             }
@@ -1028,8 +1125,14 @@ fn is_json(media: &str) -> bool {
 
 /// Why a response could not be read.
 enum ReadError {
-    /// The connection failed, timed out or broke off.
-    Failed(String),
+    /// The connection failed, timed out or broke off, or what came back
+    /// was not HTTP.
+    Failed {
+        /// What went wrong.
+        reason: String,
+        /// Whether the server answered, but not in HTTP.
+        not_http: bool,
+    },
     /// The body is longer than the limit; the rest was not read.
     TooLarge {
         /// The response status.
@@ -1065,7 +1168,7 @@ async fn read_response(mut response: reqwest::Response, limit: u64) -> Result<Re
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| ReadError::Failed(format!("the body could not be read: {}", describe(&e))))?
+        .map_err(|e| ReadError::failed(&e, "the body could not be read: "))?
     {
         if body.len() as u64 + chunk.len() as u64 > limit {
             return Err(ReadError::TooLarge { status });
@@ -1103,13 +1206,43 @@ pub(crate) fn retry_after_of(response: &Received) -> Option<&str> {
 /// or an HTTP date (a date already past asks for none). `None` when the
 /// value is neither.
 fn asked_pause(value: &str, now: SystemTime) -> Option<Duration> {
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_digit()) {
+        // Digits are a number of seconds however many there are: one too
+        // large for a u64 asks for more than any pause, not for none.
+        return Some(value.parse().map_or(Duration::MAX, Duration::from_secs));
     }
     // The HTTP date format (IMF-fixdate) is RFC 2822's with `GMT`.
     let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let at = SystemTime::from(date.with_timezone(&chrono::Utc));
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+impl ReadError {
+    /// The failure `error` reports, its account after `context`.
+    fn failed(error: &reqwest::Error, context: &str) -> Self {
+        ReadError::Failed {
+            reason: format!("{context}{}", describe(error)),
+            not_http: is_not_http(error),
+        }
+    }
+}
+
+/// Whether `error` is the server answering in something other than HTTP
+/// (another protocol on the port, TLS where plain HTTP was expected, a head
+/// too large to parse): a protocol error, which a longer `--timeout` does
+/// not cure.
+fn is_not_http(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if cause
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_parse)
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// A one-line account of a reqwest error, with its causes.
@@ -1308,6 +1441,19 @@ mod tests {
         assert_eq!(retry_pause(&answer(503, "0"), 2, now), Some(Duration::ZERO));
         assert_eq!(retry_pause(&answer(500, "2"), 0, now), None);
         assert_eq!(retry_pause(&answer(429, "3600"), 0, now), None);
+    }
+
+    #[test]
+    fn a_retry_after_too_large_for_any_integer_asks_for_longer_than_a_run_waits() {
+        let now = SystemTime::now();
+        let huge = "99999999999999999999";
+        let answer = Received::new(429, vec![("Retry-After".into(), huge.into())], None, vec![]);
+
+        let asked = asked_pause(huge, now);
+        let retried = retry_pause(&answer, 0, now);
+
+        assert_eq!(asked, Some(Duration::MAX));
+        assert_eq!(retried, None, "a pause over the limit is not waited for");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The transport's guards: the request budget stops a run cleanly (and
 //! cleanup still runs), `429` answers with `Retry-After` are retried, a
 //! server that keeps answering 429 trips the failure streak, and one that
-//! asks for a pause longer than a run waits stops it at once.
+//! asks for a pause longer than a run waits stops it at once. A guard that
+//! stops the run while it signs in exits 4 as well, naming what the server
+//! last answered.
 
 mod common;
 
@@ -182,4 +184,61 @@ async fn a_retry_after_of_an_hour_stops_the_run_at_once_and_names_it() {
     // The refused request, then cleanup's lists and deletes, none retried.
     let sent = refused.load(Ordering::SeqCst);
     assert!(sent < 20, "{sent} requests refused before the run stopped");
+}
+
+#[tokio::test]
+async fn a_retry_after_too_large_for_any_integer_stops_the_run_like_an_hour() {
+    let huge = "99999999999999999999";
+    let refused = Arc::new(AtomicU32::new(0));
+    let base = common::serve(refusing_after_signup(huge, refused.clone())).await;
+
+    let report = appmixer_conformance::run(common::signup_options(&base))
+        .await
+        .expect("the run starts");
+
+    assert_eq!(report.exit_code(), 4, "{report}");
+    assert!(
+        matches!(&report.stop, Some(Stop::RetryAfter { value, .. }) if value == huge),
+        "{:?}",
+        report.stop
+    );
+    let sent = refused.load(Ordering::SeqCst);
+    assert!(sent < 20, "{sent} requests refused before the run stopped");
+}
+
+#[tokio::test]
+async fn a_budget_used_up_while_signing_in_exits_4_naming_the_budget_and_the_last_answer() {
+    let throttling = axum::Router::new().fallback(|| async {
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "1")],
+            "slow down",
+        )
+            .into_response()
+    });
+    let base = common::serve(throttling).await;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_appmixer-conformance"));
+    command
+        .env_remove("APPMIXER_USERNAME")
+        .env_remove("APPMIXER_PASSWORD");
+    command.args(["--url", &base, "--token", "abc", "--max-requests", "2"]);
+
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("the binary runs");
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("the request budget of 2 requests is used up"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "last answer: getUser answered 429 (Too Many Requests) with `Retry-After: 1`"
+        ),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
 }

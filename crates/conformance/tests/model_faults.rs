@@ -284,3 +284,87 @@ fn the_replay_subcommand_refuses_a_file_that_is_not_a_saved_case() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// Saves a case whose steps are `steps` (as JSON) and runs `replay` on it
+/// against the embedded server; returns the exit status and stderr.
+fn replay_saved_steps(name: &str, steps: serde_json::Value) -> (Option<i32>, String) {
+    use appmixer_conformance::replay::{FORMAT, sha256_hex};
+    let dir = common::scratch_dir(name);
+    let spec = std::fs::read(appmixer_spec::default_path()).expect("the spec reads");
+    let case = json!({
+        "format": FORMAT,
+        "seed": 5,
+        "server": "url",
+        "specSha256": sha256_hex(&spec),
+        "operation": "getFlows",
+        "expectation": "model.read-your-writes",
+        "expected": "nothing at `/customFields/category`",
+        "actual": "\"crm\" at `/customFields/category`",
+        "steps": steps,
+    });
+    let path = dir.join("case.json");
+    std::fs::write(&path, case.to_string()).unwrap();
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_appmixer-conformance"))
+        .env_remove("APPMIXER_URL")
+        .arg("replay")
+        .arg(&path)
+        .output()
+        .unwrap();
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("FIXED"), "{stdout}");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_replay_subcommand_refuses_a_case_without_steps() {
+    let (status, stderr) = replay_saved_steps("replay-cli-empty", json!([]));
+
+    assert_eq!(status, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("has no steps, so there is nothing to replay"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_replay_subcommand_refuses_a_step_on_a_flow_no_earlier_step_creates() {
+    let steps = json!([
+        {
+            "op": "createFlow",
+            "flow": 0,
+            "name": "alpha",
+            "descriptor": {
+                "00000000-0000-4000-8000-000000000000": {
+                    "type": "appmixer.utils.http.Webhook",
+                    "x": 0,
+                    "y": 0,
+                    "source": {},
+                    "config": {"properties": {"immediateResponse": true}}
+                }
+            },
+            "category": "crm"
+        },
+        {
+            "op": "updateFlow",
+            "flow": 0,
+            "name": null,
+            "descriptor": null,
+            "customFields": "tagOnly",
+            "force": false
+        },
+        {"op": "deleteFlow", "flow": 7}
+    ]);
+
+    let (status, stderr) = replay_saved_steps("replay-cli-unknown-flow", steps);
+
+    assert_eq!(status, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("step 3 (delete flow F7) refers to flow F7, which no earlier step creates"),
+        "{stderr}"
+    );
+}

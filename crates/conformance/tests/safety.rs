@@ -588,3 +588,41 @@ async fn read_only_refuses_to_sign_a_user_up() {
         );
     }
 }
+
+#[test]
+fn the_cleanup_help_offers_only_what_cleanup_accepts() {
+    let output = binary().args(["cleanup", "--help"]).output().unwrap();
+
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{help}");
+    assert!(!help.contains("--signup"), "{help}");
+    assert!(
+        !help.contains("embedded reference server is started"),
+        "{help}"
+    );
+    assert!(
+        help.contains("Base URL of the server to clean up. Required"),
+        "{help}"
+    );
+}
+
+#[test]
+fn cleanup_refuses_signup_as_an_option_it_does_not_have() {
+    let output = binary()
+        .args([
+            "cleanup",
+            "--url",
+            "http://127.0.0.1:9",
+            "--signup",
+            "--all-tags",
+        ])
+        .output()
+        .unwrap();
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("unexpected argument '--signup'"),
+        "{stderr}"
+    );
+}

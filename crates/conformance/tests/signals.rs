@@ -135,3 +135,75 @@ async fn sigterm_makes_the_binary_clean_up_write_its_report_and_exit_4() {
 async fn sighup_makes_the_binary_clean_up_write_its_report_and_exit_4() {
     a_stop_signal_cleans_up_writes_the_report_and_exits_4("-HUP", "SIGHUP").await;
 }
+
+/// Starts the binary against the embedded server with the longest model
+/// sequences and many cases, sends SIGTERM once the model phase began, and
+/// checks that the process ends with exit status 4 within seconds: no
+/// thread still drawing sequences holds it.
+#[test]
+fn sigterm_during_the_model_phase_ends_the_binary_within_seconds() {
+    use std::io::{BufRead as _, BufReader, Read as _};
+    use std::time::{Duration, Instant};
+
+    let dir = common::scratch_dir("signal-model");
+    let mut child = binary()
+        .args(["--profile", "smoke", "--steps", "10000", "--cases", "200"])
+        .args(["--max-requests", "1000000"])
+        .arg("--save-failures")
+        .arg(&*dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let pid = child.id().to_string();
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let printed = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let (model_began, began) = std::sync::mpsc::channel();
+    let logged = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("model: generating sequences") {
+                let _ = model_began.send(());
+            }
+            lines.push(line);
+        }
+        lines.join("\n")
+    });
+    if began.recv_timeout(Duration::from_secs(180)).is_err() {
+        let _ = child.kill();
+        panic!("the model phase never began:\n{}", logged.join().unwrap());
+    }
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    let sent = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            break Some(status);
+        }
+        if sent.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+
+    assert!(killed.success());
+    let (stdout, stderr) = (printed.join().unwrap(), logged.join().unwrap());
+    let status = status.unwrap_or_else(|| {
+        panic!("still running 10 s after SIGTERM:\n{stdout}\n{stderr}");
+    });
+    assert_eq!(status.code(), Some(4), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("run aborted: interrupted (SIGTERM)"),
+        "{stdout}"
+    );
+}

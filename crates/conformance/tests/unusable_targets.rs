@@ -76,6 +76,62 @@ async fn a_server_that_never_answers_times_out_as_a_connection_error() {
     assert!(error.to_string().contains("timed out"), "{error}");
 }
 
+/// A server on 127.0.0.1 that reads each request and answers `answer`,
+/// whatever was asked, then closes the connection.
+async fn answering_raw(answer: &'static [u8]) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = vec![0; 64 * 1024];
+                let _ = socket.read(&mut request).await;
+                let _ = socket.write_all(answer).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    base
+}
+
+#[tokio::test]
+async fn a_server_speaking_another_protocol_is_named_a_protocol_error_not_a_slow_server() {
+    let base = answering_raw(b"SSH-2.0-OpenSSH_9.6\r\nProtocol mismatch.\r\n").await;
+
+    let error = run_error(common::signup_options(&base)).await;
+
+    assert!(matches!(error, RunError::Connection { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains("the server answered, but not in HTTP")
+            && message.contains("a protocol error, not a slow server"),
+        "{message}"
+    );
+    assert!(!message.contains("--timeout"), "{message}");
+}
+
+#[tokio::test]
+async fn a_head_too_large_to_read_is_named_a_protocol_error_not_a_slow_server() {
+    static ANSWER: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
+        let mut answer = b"HTTP/1.1 200 OK\r\nX-Padding: ".to_vec();
+        answer.extend(std::iter::repeat_n(b'a', 1 << 20));
+        answer.extend_from_slice(b"\r\nContent-Length: 2\r\n\r\n{}");
+        answer
+    });
+    let base = answering_raw(ANSWER.as_slice()).await;
+
+    let error = run_error(common::signup_options(&base)).await;
+
+    let message = error.to_string();
+    assert!(
+        message.contains("the server answered, but not in HTTP")
+            && message.contains("message head is too large"),
+        "{message}"
+    );
+    assert!(!message.contains("--timeout"), "{message}");
+}
+
 #[tokio::test]
 async fn a_server_error_on_sign_up_is_reported_as_a_server_error() {
     let failing = axum::Router::new().fallback(|| async {
@@ -315,11 +371,42 @@ fn zero_cases_is_refused_like_zero_steps() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
             stderr.contains(&format!("invalid value '0' for '{flag} <N>'"))
-                && stderr.contains("0 is not in 1.."),
+                && stderr.contains("0 is too few: give from 1 to 10000"),
             "{stderr}"
         );
         assert!(output.stdout.is_empty());
     }
+}
+
+#[test]
+fn cases_or_steps_above_their_maxima_are_usage_errors_naming_the_largest_value() {
+    for (flag, other) in [("--steps", "--cases"), ("--cases", "--steps")] {
+        let output = binary()
+            .args([flag, "4294967295", other, "1", "--profile", "smoke"])
+            .output()
+            .unwrap();
+
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(
+            stderr.contains(&format!("invalid value '4294967295' for '{flag} <N>'"))
+                && stderr.contains("the largest accepted value is 10000"),
+            "{stderr}"
+        );
+        assert!(output.stdout.is_empty());
+    }
+}
+
+#[test]
+fn the_help_names_the_largest_cases_and_steps() {
+    let output = binary().arg("--help").output().unwrap();
+
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        help.contains("How many generated cases to send, from 1 to 10000"),
+        "{help}"
+    );
+    assert!(help.contains("from 1 to 10000 steps"), "{help}");
 }
 
 #[test]

@@ -14,6 +14,8 @@
 //! with an RNG seeded from `--seed`, so a seed names the same descriptors on
 //! every machine.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -65,12 +67,21 @@ pub struct DescriptorCase {
 
 /// `cases` descriptor pairs, the same for the same `seed`.
 pub fn generate(seed: u64, cases: u32) -> Vec<DescriptorCase> {
+    generate_while(seed, cases, &AtomicBool::new(true))
+}
+
+/// The first of [`generate`]'s pairs, drawn for as long as `wanted` is set:
+/// a run that ends before its descriptor phase clears it, and the thread
+/// drawing them stops at the next pair instead of drawing the rest for
+/// nothing.
+pub fn generate_while(seed: u64, cases: u32, wanted: &AtomicBool) -> Vec<DescriptorCase> {
     let mut seed_bytes = [0u8; 32];
     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes);
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
     let strategy = (descriptor(), descriptor());
     (0..cases)
+        .take_while(|_| wanted.load(Ordering::Relaxed))
         .map(|_| {
             let (created, updated) = strategy
                 .new_tree(&mut runner)
@@ -299,6 +310,15 @@ mod tests {
 
     fn components(descriptor: &Value) -> &Map<String, Value> {
         descriptor.as_object().expect("a descriptor is an object")
+    }
+
+    #[test]
+    fn generation_that_is_no_longer_wanted_draws_no_further_pair() {
+        let wanted = AtomicBool::new(false);
+
+        let cases = generate_while(7, crate::MAX_CASES, &wanted);
+
+        assert!(cases.is_empty(), "{} pairs drawn", cases.len());
     }
 
     #[test]

@@ -29,7 +29,7 @@ use crate::cleanup::Kind;
 use crate::error::RunError;
 use crate::redact;
 use crate::session::{Abort, Session, StatusRule, Step};
-use crate::target::Login;
+use crate::target::{self, Login};
 use crate::transport::{Call, Exchange};
 
 pub use fixture::{Examples, Fixture};
@@ -125,11 +125,13 @@ pub async fn sign_in_second(s: &mut Session, login: &Login) -> Result<SecondUser
             redact::body_preview(&exchange.response.body, 120)
         ),
     };
-    let unanswered = |abort: Abort| RunError::Connection {
-        url: base.clone(),
-        reason: match abort {
-            Abort::Budget(reason) => format!("signing the second user in stopped: {reason}"),
-            Abort::Step => "the server did not answer while signing the second user in".into(),
+    let unanswered = |s: &Session, abort: Abort| match abort {
+        Abort::Budget(reason) => {
+            target::stopped_signing_in(s, format!("signing the second user in: {reason}"))
+        }
+        Abort::Step => RunError::Connection {
+            url: s.transport.base_url().to_string(),
+            reason: "the server did not answer while signing the second user in".into(),
         },
     };
     let (username, exchange) = match login {
@@ -143,7 +145,7 @@ pub async fn sign_in_second(s: &mut Session, login: &Login) -> Result<SecondUser
                         .body(json!({"username": username, "password": password})),
                 )
                 .await
-                .map_err(unanswered)?;
+                .map_err(|abort| unanswered(s, abort))?;
             if !exchange.is_success() {
                 return Err(refused("signing up", &exchange));
             }
@@ -157,7 +159,7 @@ pub async fn sign_in_second(s: &mut Session, login: &Login) -> Result<SecondUser
                         .body(json!({"username": username, "password": password})),
                 )
                 .await
-                .map_err(unanswered)?;
+                .map_err(|abort| unanswered(s, abort))?;
             if !exchange.is_success() {
                 return Err(refused("logging in", &exchange));
             }
@@ -176,7 +178,7 @@ pub async fn sign_in_second(s: &mut Session, login: &Login) -> Result<SecondUser
     let me = s
         .call(Call::new("getUser").as_user(&token))
         .await
-        .map_err(unanswered)?;
+        .map_err(|abort| unanswered(s, abort))?;
     let email = me.str_at("/email").unwrap_or_else(|| username.clone());
     if me.str_at("/username").as_deref() == s.user.as_ref().map(|u| u.username.as_str()) {
         return Err(RunError::Usage(

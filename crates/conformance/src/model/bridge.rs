@@ -11,10 +11,11 @@
 //! [`Driver`] on the session (every step, every read that checks it, the
 //! teardown) and hands back what it found. Handing work from thread to
 //! thread costs more than many a request, so it happens once per case, not
-//! once per request. Nothing needs `'static` access to the session, the
+//! once per request. Nothing needs `'static` access to the session, and the
 //! embedded server keeps being driven by the runtime while the runner
-//! blocks, and if the run is dropped (Ctrl-C) the channel closes and the
-//! runner stops at its next case.
+//! blocks. If the run is dropped (Ctrl-C, SIGTERM) the channel closes: the
+//! runner sees it ([`Http::is_closed`]) and stops drawing at its next step,
+//! so no thread is left busy after the run is over.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
@@ -115,6 +116,11 @@ impl Http {
         }
         answer.blocking_recv().unwrap_or_else(|_| closed())
     }
+
+    /// Whether the async side is gone: the run is over and runs no more cases.
+    pub fn is_closed(&self) -> bool {
+        self.orders.is_closed()
+    }
 }
 
 /// Runs `work` on a blocking thread, running the cases it asks for with
@@ -137,5 +143,41 @@ pub async fn serve<T: Send + 'static>(
     match worker.await {
         Ok(value) => value,
         Err(error) => std::panic::resume_unwind(error.into_panic()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::model::runner::{self, Plan};
+
+    #[test]
+    fn a_runner_whose_run_is_over_stops_drawing_cases_at_once() {
+        let (orders, incoming) = mpsc::channel(1);
+        drop(incoming);
+        let http = Http { orders };
+        let plan = Plan {
+            seed: 1,
+            cases: crate::MAX_CASES,
+            steps: crate::MAX_STEPS,
+            tag: "amxc-00000000".into(),
+            email: "amxc-00000000@example.com".into(),
+        };
+        let (done, verdict) = std::sync::mpsc::channel();
+
+        // On a thread of its own, so that a runner that keeps drawing fails
+        // the test instead of holding it up for hours.
+        std::thread::spawn(move || {
+            // The test may have given up waiting; then nobody reads this.
+            let _ = done.send(runner::run(&http, &plan));
+        });
+        let verdict = verdict
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the runner returns within 20 s of its run being over");
+
+        assert_eq!(verdict.stop, Some(Stop::Closed));
+        assert_eq!(verdict.cases_run, 0);
     }
 }

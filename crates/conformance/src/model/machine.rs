@@ -7,9 +7,21 @@
 //! possible. Everything a step carries is generated here, component ids
 //! included, so one seed gives one set of sequences whatever the server
 //! answers.
+//!
+//! proptest draws a whole sequence before the first of its steps is sent,
+//! and goes on drawing cases it has no use for once the run has stopped.
+//! [`draw_while`] tells the machine, on the thread that draws, when the run
+//! no longer wants sequences; from then on drawing fails at the next step,
+//! which ends proptest's runner.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
 
 use proptest::prelude::*;
 use proptest::sample::select;
+use proptest::strategy::NewTree;
+use proptest::test_runner::TestRunner;
 use proptest_state_machine::ReferenceStateMachine;
 use serde_json::{Value, json};
 
@@ -30,6 +42,54 @@ pub const CATEGORIES: &[&str] = &["crm", "sales", "ops:eu"];
 /// The reference state machine of the API.
 #[derive(Debug, Clone, Copy)]
 pub struct Machine;
+
+thread_local! {
+    /// Whether the run this thread draws sequences for still wants them.
+    /// proptest calls the machine through plain functions, so the answer
+    /// lives beside them rather than in them.
+    static WANTED: RefCell<Option<Box<dyn Fn() -> bool>>> = const { RefCell::new(None) };
+}
+
+/// Lets the machine draw steps on this thread only while `wanted` says
+/// so, until the returned guard is dropped.
+pub fn draw_while(wanted: impl Fn() -> bool + 'static) -> DrawWhile {
+    WANTED.with(|slot| *slot.borrow_mut() = Some(Box::new(wanted)));
+    DrawWhile(PhantomData)
+}
+
+/// Keeps [`draw_while`]'s condition in force on this thread; dropping it
+/// lets the machine draw unconditionally again. It cannot leave the thread
+/// (the pointer marker), whose condition it clears.
+#[derive(Debug)]
+#[must_use = "the condition holds only while the guard lives"]
+pub struct DrawWhile(PhantomData<*const ()>);
+
+impl Drop for DrawWhile {
+    fn drop(&mut self) {
+        WANTED.with(|slot| *slot.borrow_mut() = None);
+    }
+}
+
+fn still_wanted() -> bool {
+    WANTED.with(|slot| slot.borrow().as_ref().is_none_or(|wanted| wanted()))
+}
+
+/// What the machine draws once the run wants no more steps: nothing. An
+/// error is the one way a strategy can make proptest's runner give up.
+#[derive(Debug)]
+struct RunOver<T>(PhantomData<T>);
+
+/// Why drawing stopped, as proptest's runner reports it.
+pub const RUN_OVER: &str = "the run no longer wants sequences";
+
+impl<T: Clone + fmt::Debug> Strategy for RunOver<T> {
+    type Tree = Just<T>;
+    type Value = T;
+
+    fn new_tree(&self, _: &mut TestRunner) -> NewTree<Self> {
+        Err(RUN_OVER.into())
+    }
+}
 
 fn uuid() -> impl Strategy<Value = String> {
     any::<[u8; 16]>().prop_map(|bytes| {
@@ -97,6 +157,10 @@ impl ReferenceStateMachine for Machine {
     }
 
     fn transitions(state: &Model) -> BoxedStrategy<Step> {
+        // Checked per step: a long sequence takes seconds to draw.
+        if !still_wanted() {
+            return RunOver(PhantomData).boxed();
+        }
         let next = Handle(state.next);
         let mut choices: Vec<(u32, BoxedStrategy<Step>)> = vec![
             (
@@ -360,6 +424,7 @@ impl ReferenceStateMachine for Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::state::check_sequence;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -376,6 +441,13 @@ mod tests {
     fn the_same_seed_generates_the_same_sequences() {
         assert_eq!(sequences(7), sequences(7));
         assert_ne!(sequences(7), sequences(8));
+    }
+
+    #[test]
+    fn every_generated_sequence_passes_the_check_of_saved_cases() {
+        for steps in sequences(5) {
+            assert_eq!(check_sequence(&steps), Ok(()), "{steps:?}");
+        }
     }
 
     #[test]

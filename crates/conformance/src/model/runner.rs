@@ -9,15 +9,16 @@
 //! that the reported failure is one that was seen on its own, and described
 //! step by step with a `curl` command for each request (secrets redacted).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
+use std::rc::Rc;
 
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use proptest_state_machine::ReferenceStateMachine;
 
 use crate::model::bridge::{Http, Stop};
 use crate::model::driver::{CaseError, Check, Mismatch, StepTrace};
-use crate::model::machine::Machine;
+use crate::model::machine::{self, Machine};
 use crate::model::state::Step;
 use crate::redact;
 use crate::transport::Exchange;
@@ -114,8 +115,21 @@ fn case_tag(tag: &str, number: u32) -> String {
 }
 
 /// Runs the model's cases against the server behind `http`.
+///
+/// Once a case stops (a guard, no answer) or the run is over (its session
+/// closed the channel), no further step is drawn: proptest's runner gives up
+/// at the next one instead of drawing the remaining cases for nothing.
 pub fn run(http: &Http, plan: &Plan) -> Verdict {
     let progress = RefCell::new(Progress::default());
+    let stopped = Rc::new(Cell::new(false));
+    let over = {
+        let (stopped, http) = (Rc::clone(&stopped), http.clone());
+        move || stopped.get() || http.is_closed()
+    };
+    let _drawing = machine::draw_while({
+        let over = over.clone();
+        move || !over()
+    });
     let mut runner = TestRunner::new_with_rng(config(plan.cases), rng(plan.seed));
     let strategy = Machine::sequential_strategy(1..=plan.steps.max(1) as usize);
 
@@ -147,6 +161,7 @@ pub fn run(http: &Http, plan: &Plan) -> Verdict {
             }
             Err(CaseError::Stop(stop)) => {
                 p.stop = Some(stop);
+                stopped.set(true);
                 Ok(())
             }
             Err(CaseError::Mismatch(mismatch)) => {
@@ -174,8 +189,12 @@ pub fn run(http: &Http, plan: &Plan) -> Verdict {
         stop: progress.stop.take(),
         ..Verdict::default()
     };
+    if http.is_closed() {
+        verdict.stop.get_or_insert(Stop::Closed);
+    }
     match result {
         Ok(()) => {}
+        Err(TestError::Abort(_)) if over() => {}
         Err(TestError::Abort(reason)) => {
             tracing::warn!(%reason, "the model's generator gave up");
         }

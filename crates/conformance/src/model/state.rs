@@ -45,6 +45,17 @@ pub enum Area {
 }
 
 impl Area {
+    /// The kind of object in words, e.g. `people task`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Area::Flow => "flow",
+            Area::Store => "store",
+            Area::Account => "account",
+            Area::Task => "people task",
+            Area::Chart => "chart",
+        }
+    }
+
     fn letter(self) -> char {
         match self {
             Area::Flow => 'F',
@@ -680,7 +691,7 @@ impl Model {
             _ => 200,
         });
         if let Some((_, handle)) = step.creates() {
-            self.next = self.next.max(handle.0 + 1);
+            self.next = self.next.max(handle.0.saturating_add(1));
         }
         if !succeeds {
             return self;
@@ -876,6 +887,136 @@ impl Model {
     }
 }
 
+/// Why a sequence of steps is not one the model could have generated, so
+/// that running it would predict nothing meaningful.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SequenceError {
+    /// There is no step at all.
+    #[error("it has no steps")]
+    Empty,
+    /// A step acts on an object that no earlier step creates.
+    #[error("step {step} ({description}) refers to {noun} {object}, which no earlier step creates")]
+    Unknown {
+        /// The step's number, from 1.
+        step: usize,
+        /// The step in words.
+        description: String,
+        /// The kind of object.
+        noun: &'static str,
+        /// The object's handle, e.g. `F7`.
+        object: String,
+    },
+    /// A step creates an object under a handle an earlier step used.
+    #[error(
+        "step {step} ({description}) creates {object}, but step {earlier} already created \
+         {noun} {taken} under the same number"
+    )]
+    Reused {
+        /// The step's number, from 1.
+        step: usize,
+        /// The step in words.
+        description: String,
+        /// The handle the step creates, e.g. `S3`.
+        object: String,
+        /// The number of the step that used the handle first.
+        earlier: usize,
+        /// The kind of object that step created.
+        noun: &'static str,
+        /// Its handle, e.g. `F3`.
+        taken: String,
+    },
+    /// A step needs a live object that an earlier step deleted.
+    #[error(
+        "step {step} ({description}) acts on {noun} {object}, which step {deleted} deleted; \
+         only deleting it again has a prediction"
+    )]
+    Deleted {
+        /// The step's number, from 1.
+        step: usize,
+        /// The step in words.
+        description: String,
+        /// The kind of object.
+        noun: &'static str,
+        /// The object's handle.
+        object: String,
+        /// The number of the step that deleted it.
+        deleted: usize,
+    },
+}
+
+/// Checks that `steps` is a sequence the model could have generated: not
+/// empty, every object a step acts on (flow, store, account, people task or
+/// chart) created by an earlier step as that kind, every handle created once,
+/// and nothing but a repeated delete done to a deleted object. A saved case
+/// that fails this was edited or damaged: the model would have no
+/// prediction for its steps.
+pub fn check_sequence(steps: &[Step]) -> Result<(), SequenceError> {
+    if steps.is_empty() {
+        return Err(SequenceError::Empty);
+    }
+    let mut model = Model::default();
+    // Which step created each handle, and as what.
+    let mut created: BTreeMap<Handle, (Area, usize)> = BTreeMap::new();
+    let mut deleted: BTreeMap<Handle, usize> = BTreeMap::new();
+    for (index, step) in steps.iter().enumerate() {
+        let number = index + 1;
+        if let Some((area, handle)) = step.target()
+            && created.get(&handle).map(|(kind, _)| *kind) != Some(area)
+        {
+            return Err(SequenceError::Unknown {
+                step: number,
+                description: step.describe(),
+                noun: area.noun(),
+                object: Named(area, handle).to_string(),
+            });
+        }
+        if let Some((area, handle)) = step.creates()
+            && let Some((kind, earlier)) = created.get(&handle)
+        {
+            return Err(SequenceError::Reused {
+                step: number,
+                description: step.describe(),
+                object: Named(area, handle).to_string(),
+                earlier: *earlier,
+                noun: kind.noun(),
+                taken: Named(*kind, handle).to_string(),
+            });
+        }
+        if !model.accepts(step) {
+            let (area, handle) = step
+                .target()
+                .expect("a step that creates a new handle fails only on what it acts on");
+            return Err(SequenceError::Deleted {
+                step: number,
+                description: step.describe(),
+                noun: area.noun(),
+                object: Named(area, handle).to_string(),
+                deleted: deleted.get(&handle).copied().unwrap_or_default(),
+            });
+        }
+        if let Some((area, handle)) = step.creates() {
+            created.insert(handle, (area, number));
+        }
+        if is_delete(step)
+            && let Some((_, handle)) = step.target()
+        {
+            deleted.entry(handle).or_insert(number);
+        }
+        model = model.apply(step);
+    }
+    Ok(())
+}
+
+fn is_delete(step: &Step) -> bool {
+    matches!(
+        step,
+        Step::DeleteFlow { .. }
+            | Step::DeleteStore { .. }
+            | Step::DeleteAccount { .. }
+            | Step::DeleteChart { .. }
+    )
+}
+
 /// The id of the webhook component of `descriptor` (empty when it has none).
 pub fn webhook_of(descriptor: &Value) -> String {
     descriptor
@@ -999,5 +1140,203 @@ mod tests {
         );
         assert!(deleted.accepts(&Step::DeleteFlow { flow: Handle(0) }));
         assert!(!deleted.accepts(&create_flow(1)));
+    }
+
+    /// One step of every kind that acts on an existing object, each on the
+    /// object with handle 7 of its area.
+    fn steps_on_object_7() -> Vec<(Area, Step)> {
+        let (flow, store, h) = (Area::Flow, Area::Store, Handle(7));
+        vec![
+            (
+                flow,
+                Step::UpdateFlow {
+                    flow: h,
+                    name: Some("b".into()),
+                    descriptor: None,
+                    custom_fields: FieldsUpdate::Unchanged,
+                    force: false,
+                },
+            ),
+            (flow, Step::StartFlow { flow: h }),
+            (flow, Step::StopFlow { flow: h }),
+            (flow, Step::DeleteFlow { flow: h }),
+            (
+                flow,
+                Step::SendMessage {
+                    flow: h,
+                    text: "hi".into(),
+                },
+            ),
+            (
+                flow,
+                Step::CloneFlow {
+                    source: h,
+                    clone: Handle(8),
+                    prefix: String::new(),
+                },
+            ),
+            (
+                store,
+                Step::RenameStore {
+                    store: h,
+                    name: "b".into(),
+                },
+            ),
+            (store, Step::DeleteStore { store: h }),
+            (
+                store,
+                Step::SetRecord {
+                    store: h,
+                    key: "k".into(),
+                    value: "v".into(),
+                },
+            ),
+            (
+                store,
+                Step::DeleteRecord {
+                    store: h,
+                    key: "k".into(),
+                },
+            ),
+            (
+                store,
+                Step::DeleteRecords {
+                    store: h,
+                    keys: vec!["k".into()],
+                },
+            ),
+            (
+                Area::Account,
+                Step::RenameAccount {
+                    account: h,
+                    display_name: "b".into(),
+                },
+            ),
+            (Area::Account, Step::DeleteAccount { account: h }),
+            (
+                Area::Task,
+                Step::DecideTask {
+                    task: h,
+                    approve: true,
+                    with_secret: false,
+                },
+            ),
+            (
+                Area::Chart,
+                Step::UpdateChart {
+                    chart: h,
+                    name: None,
+                    index: Some(1),
+                    kind: None,
+                },
+            ),
+            (Area::Chart, Step::DeleteChart { chart: h }),
+        ]
+    }
+
+    #[test]
+    fn a_sequence_without_steps_is_refused() {
+        assert_eq!(check_sequence(&[]), Err(SequenceError::Empty));
+    }
+
+    #[test]
+    fn every_kind_of_step_on_an_object_no_earlier_step_creates_is_refused_naming_it() {
+        for (area, step) in steps_on_object_7() {
+            let steps = [create_flow(0), step];
+
+            let error = check_sequence(&steps).unwrap_err();
+
+            let object = Named(area, Handle(7)).to_string();
+            assert!(
+                matches!(&error, SequenceError::Unknown { step: 2, object: o, .. } if *o == object),
+                "{error:?}"
+            );
+            let message = error.to_string();
+            assert!(
+                message.contains(&format!(
+                    "refers to {} {object}, which no earlier",
+                    area.noun()
+                )),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_step_on_an_object_created_as_another_kind_is_refused() {
+        let steps = [
+            Step::CreateStore {
+                store: Handle(7),
+                name: "s".into(),
+            },
+            Step::DeleteFlow { flow: Handle(7) },
+        ];
+
+        let error = check_sequence(&steps).unwrap_err().to_string();
+
+        assert_eq!(
+            error,
+            "step 2 (delete flow F7) refers to flow F7, which no earlier step creates"
+        );
+    }
+
+    #[test]
+    fn a_handle_created_twice_is_refused_naming_both_steps() {
+        let steps = [
+            create_flow(3),
+            Step::CloneFlow {
+                source: Handle(3),
+                clone: Handle(3),
+                prefix: String::new(),
+            },
+        ];
+
+        let error = check_sequence(&steps).unwrap_err().to_string();
+
+        assert!(
+            error.starts_with(
+                "step 2 (clone flow F3 as F3 with prefix \"\") creates F3, but step 1"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_step_that_needs_a_deleted_object_is_refused_but_deleting_it_again_is_not() {
+        let created = [
+            Step::CreateStore {
+                store: Handle(1),
+                name: "s".into(),
+            },
+            Step::DeleteStore { store: Handle(1) },
+        ];
+        let set = Step::SetRecord {
+            store: Handle(1),
+            key: "k".into(),
+            value: "v".into(),
+        };
+        let again = Step::DeleteStore { store: Handle(1) };
+
+        let refused = check_sequence(&[created[0].clone(), created[1].clone(), set]);
+        let repeated = check_sequence(&[created[0].clone(), created[1].clone(), again]);
+
+        let error = refused.unwrap_err().to_string();
+        assert!(
+            error.contains("acts on store S1, which step 2 deleted"),
+            "{error}"
+        );
+        assert_eq!(repeated, Ok(()));
+    }
+
+    #[test]
+    fn the_largest_handle_is_checked_without_overflowing() {
+        let steps = [
+            create_flow(u32::MAX),
+            Step::DeleteFlow {
+                flow: Handle(u32::MAX),
+            },
+        ];
+
+        assert_eq!(check_sequence(&steps), Ok(()));
     }
 }
