@@ -111,16 +111,30 @@ pub async fn run(target: &Target, args: &Args) -> anyhow::Result<Replay> {
         .with_context(|| format!("{} is not a harness recording", args.file.display()))?;
     let api = Api::new(&target.url)?;
     let host = HeaderValue::from_str(target.url.trim_start_matches("http://"))?;
+    let server_pid = target.server_pid.to_string();
+    // On the runtime's worker, beside the connection's own task: sent from
+    // the thread that blocks on the runtime, every request and answer would
+    // wake the other thread, a cost the harness does not pay.
+    tokio::spawn(async move { replay(&api, &host, &steps, &server_pid).await })
+        .await
+        .context("the replay task failed")?
+}
+
+async fn replay(
+    api: &Api,
+    host: &HeaderValue,
+    steps: &[Step],
+    server_pid: &str,
+) -> anyhow::Result<Replay> {
     let mut connection = api.connect().await?;
     let mut ids = Ids::default();
     let mut result = Replay::default();
 
-    let server_pid = target.server_pid.to_string();
-    let server_before = process::cpu_seconds(&server_pid)?;
+    let server_before = process::cpu_seconds(server_pid)?;
     let generator_before = process::cpu_seconds("self")?;
     let started = Instant::now();
-    for step in &steps {
-        let request = ids.request(step, &host)?;
+    for step in steps {
+        let request = ids.request(step, host)?;
         result.requests += 1;
         let answer = match connection.send(request).await {
             Ok(answer) => answer,
@@ -150,7 +164,7 @@ pub async fn run(target: &Target, args: &Args) -> anyhow::Result<Replay> {
         ids.learn(step, &answer.body);
     }
     result.seconds = started.elapsed().as_secs_f64();
-    result.server_cpu_seconds = process::cpu_seconds(&server_pid)? - server_before;
+    result.server_cpu_seconds = process::cpu_seconds(server_pid)? - server_before;
     result.generator_cpu_seconds = process::cpu_seconds("self")? - generator_before;
     result.requests_per_second = result.requests as f64 / result.seconds.max(f64::EPSILON);
     result.mapped = ids.mapped.len() as u64;
