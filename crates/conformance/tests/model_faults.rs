@@ -246,12 +246,7 @@ fn the_replay_subcommand_says_fixed_for_a_case_the_clean_server_gets_right() {
     };
     let path = case.save(&dir).expect("the case saves");
 
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_appmixer-conformance"))
-        .env_remove("APPMIXER_URL")
-        .arg("replay")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let output = replay_binary(&path);
 
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
@@ -269,12 +264,7 @@ fn the_replay_subcommand_refuses_a_file_that_is_not_a_saved_case() {
     let path = dir.join("notes.json");
     std::fs::write(&path, "{\"hello\": 1}").unwrap();
 
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_appmixer-conformance"))
-        .env_remove("APPMIXER_URL")
-        .arg("replay")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let output = replay_binary(&path);
 
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -305,12 +295,7 @@ fn replay_saved_steps(name: &str, steps: serde_json::Value) -> (Option<i32>, Str
     let path = dir.join("case.json");
     std::fs::write(&path, case.to_string()).unwrap();
 
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_appmixer-conformance"))
-        .env_remove("APPMIXER_URL")
-        .arg("replay")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let output = replay_binary(&path);
 
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!stdout.contains("FIXED"), "{stdout}");
@@ -367,4 +352,14 @@ fn the_replay_subcommand_refuses_a_step_on_a_flow_no_earlier_step_creates() {
         stderr.contains("step 3 (delete flow F7) refers to flow F7, which no earlier step creates"),
         "{stderr}"
     );
+}
+
+/// Runs `appmixer-conformance replay PATH` against the embedded server.
+fn replay_binary(path: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_appmixer-conformance"))
+        .env_remove("APPMIXER_URL")
+        .arg("replay")
+        .arg(path)
+        .output()
+        .expect("the binary runs")
 }
