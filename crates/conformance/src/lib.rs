@@ -584,18 +584,18 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
         refusals: session.transport.refusals().to_vec(),
         read_only: options.read_only,
     };
-    if let Some(recorder) = session.transport.take_recorder() {
-        match recorder.finish() {
-            Ok((path, count)) => {
-                tracing::info!(path = %path.display(), exchanges = count, "recorded the run")
-            }
-            Err((path, error)) => tracing::error!(
-                path = %path.display(),
-                %error,
-                "the recording of the run is incomplete"
-            ),
+    let recording_error = match session.transport.take_recorder().map(|r| r.finish()) {
+        Some(Ok((path, count))) => {
+            tracing::info!(path = %path.display(), exchanges = count, "recorded the run");
+            None
         }
-    }
+        Some(Err((path, error))) => Some(format!(
+            "cannot write the recording to {}: {error}; check that its directory exists, is \
+             writable and has room",
+            path.display()
+        )),
+        None => None,
+    };
     let (results, _) = session.finish();
     let mut report = Report::assemble(
         &catalog,
@@ -620,6 +620,7 @@ pub async fn run(options: Options) -> Result<Report, RunError> {
     report.cleanup = cleanup;
     report.stopped_scenarios = outcome.stopped;
     report.aborted = outcome.aborted;
+    report.recording_error = recording_error;
     target.stop().await;
     Ok(report)
 }

@@ -476,7 +476,12 @@ async fn run(args: RunArgs) -> ExitCode {
         }
     };
     print!("{report}");
+    // A recording that could not be written counts like a report file.
     let mut unwritten = false;
+    if let Some(error) = &report.recording_error {
+        eprintln!("error: {error}");
+        unwritten = true;
+    }
     for file in &files {
         if let Err(error) = file.write(&report, timings) {
             eprintln!(

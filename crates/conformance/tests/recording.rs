@@ -65,3 +65,36 @@ async fn a_recorded_run_holds_every_request_and_no_secret() {
     let answer: Value = serde_json::from_str(signup["response"].as_str().unwrap()).unwrap();
     assert!(answer["token"].as_str().unwrap().starts_with("SECRET-"));
 }
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_recording_that_cannot_be_written_fails_a_passing_run_with_exit_2() {
+    let base = common::serve(common::reference_router()).await;
+    let dir = common::scratch_dir("recording-full");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_appmixer-conformance"));
+    command
+        .args([
+            "--url",
+            &base,
+            "--signup",
+            "--profile",
+            "smoke",
+            "--cases",
+            "1",
+        ])
+        .args(["--save-failures", dir.join("failures").to_str().unwrap()])
+        .args(["--record", "/dev/full"])
+        .env_remove("APPMIXER_TOKEN");
+
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("the binary runs");
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the recording to /dev/full"),
+        "{stderr}"
+    );
+}

@@ -256,7 +256,19 @@ fn against_processes(
     let mut replays = Vec::with_capacity(runs);
     for number in 0..runs {
         let server = context.start_server(&format!("replay-{number}"), &[])?;
-        replays.push(context.load(&server, &replay)?);
+        let sent: Replay = context.load(&server, &replay)?;
+        // A replay that the server answers otherwise did other work: its
+        // rate is no ceiling of the recorded run.
+        if sent.same_status != sent.requests {
+            bail!(
+                "the replay departed from the recording: {} of {} answers had the recorded \
+                 status (first differences: {})",
+                sent.same_status,
+                sent.requests,
+                sent.differing.join("; ")
+            );
+        }
+        replays.push(sent);
     }
     Ok((process_runs, replays))
 }

@@ -164,6 +164,8 @@ pub struct Report {
     pub stopped_scenarios: Vec<String>,
     /// Why the run stopped before its end, if it did.
     pub aborted: Option<String>,
+    /// Why the `--record` file is incomplete, if it is.
+    pub recording_error: Option<String>,
     /// Which guard stopped the run, if one did.
     pub stop: Option<Stop>,
     /// How many requests were sent, retries included.
@@ -243,6 +245,7 @@ impl Report {
             cleanup: CleanupSummary::default(),
             stopped_scenarios: Vec::new(),
             aborted: stopped,
+            recording_error: None,
             stop,
             requests: traffic.requests,
             traffic,

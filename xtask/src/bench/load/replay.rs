@@ -10,7 +10,8 @@
 //! first time it is seen. Later requests have every such word of their
 //! path, query, body and `Authorization` header replaced by its mapping.
 //! The answers whose status differs from the recorded one are counted, so
-//! the report says how faithful the replay was.
+//! the report says how faithful the replay was. A run recorded with
+//! `--token` cannot be replayed: no recorded answer hands out its token.
 //!
 //! A ceiling must cost the client as little as it can: before the clock
 //! starts, each recorded answer is parsed and reduced to the ids in it that
