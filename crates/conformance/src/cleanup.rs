@@ -234,9 +234,40 @@ pub async fn run(session: &mut Session) -> CleanupSummary {
     let mut owners = vec![None];
     owners.extend(session.ledger.other_owners().into_iter().map(Some));
     for owner in owners {
-        let Ok(found) = relist(session, owner.as_deref()).await else {
+        let Ok(mut found) = relist(session, owner.as_deref()).await else {
             continue;
         };
+        // A tagged object the ledger never heard of is still the run's: its
+        // create was cut short (a signal, a lost answer) after the server
+        // made it. It is deleted too, and the list read again.
+        let mut deleted_unknown = false;
+        for (kind, id) in &found {
+            let known = summary
+                .leftovers
+                .iter()
+                .any(|l| l.kind == *kind && l.id == *id);
+            let Some((operation, parameter)) = kind.delete_operation() else {
+                continue;
+            };
+            if known {
+                continue;
+            }
+            let mut call = Call::new(operation).path(parameter, id.as_str());
+            if let Some(token) = &owner {
+                call = call.as_user(token);
+            }
+            if let Ok(exchange) = session.transport.send(call).await {
+                session.check(&exchange);
+                if exchange.is_success() {
+                    tracing::info!(%kind, %id, "deleted a tagged object the run had not noted");
+                    summary.deleted += 1;
+                    deleted_unknown = true;
+                }
+            }
+        }
+        if deleted_unknown && let Ok(again) = relist(session, owner.as_deref()).await {
+            found = again;
+        }
         for (kind, id) in found {
             if !summary
                 .leftovers

@@ -262,3 +262,37 @@ async fn a_fixture_object_the_server_will_not_make_leaves_the_other_areas_checke
         chart.reason
     );
 }
+
+#[tokio::test]
+async fn a_tagged_flow_whose_create_answer_was_lost_is_deleted_by_cleanup_all_the_same() {
+    // The first flow is made, but its answer is replaced by a 500: the run
+    // never learns its id, as when a signal cuts a create short.
+    let first = Arc::new(Mutex::new(true));
+    let app = common::reference_router().layer(middleware::from_fn(
+        move |request: Request, next: Next| {
+            let first = first.clone();
+            async move {
+                let creates = request.method() == Method::POST && request.uri().path() == "/flows";
+                let response = next.run(request).await;
+                if creates && std::mem::replace(&mut *first.lock().unwrap(), false) {
+                    return Response::builder()
+                        .status(500)
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .body(Body::from(
+                            r#"{"statusCode":500,"error":"Internal Server Error","message":"lost"}"#,
+                        ))
+                        .unwrap();
+                }
+                response
+            }
+        },
+    ));
+
+    let report = run_against(app).await;
+
+    assert!(
+        report.cleanup.leftovers.is_empty(),
+        "left over: {:?}\n{report}",
+        report.cleanup.leftovers
+    );
+}
