@@ -20,7 +20,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::session::{Session, Step};
-use crate::transport::Call;
+use crate::transport::{Call, Exchange, TransportError};
 
 /// What every run tag looks like: `amxc-` and 8 hex digits.
 static RUN_TAG: LazyLock<Regex> =
@@ -199,14 +199,9 @@ pub async fn run(session: &mut Session) -> CleanupSummary {
     let mut summary = CleanupSummary::default();
 
     for kind in DELETABLE {
-        let (operation, parameter) = kind.delete_operation().expect("these kinds are deletable");
+        let (operation, _) = kind.delete_operation().expect("these kinds are deletable");
         for (id, owner) in session.ledger.alive_with_owner(kind) {
-            let mut call = Call::new(operation).path(parameter, id.as_str());
-            if let Some(token) = &owner {
-                call = call.as_user(token);
-            }
-            let outcome = session.transport.send(call).await;
-            match outcome {
+            match delete(session, kind, &id, owner.as_deref()).await {
                 // Cleanup's own deletes are checked against the spec like any
                 // other exchange, but a 404 here only means the object is gone.
                 Ok(exchange) if exchange.is_success() || exchange.status() == 404 => {
@@ -246,17 +241,10 @@ pub async fn run(session: &mut Session) -> CleanupSummary {
                 .leftovers
                 .iter()
                 .any(|l| l.kind == *kind && l.id == *id);
-            let Some((operation, parameter)) = kind.delete_operation() else {
-                continue;
-            };
             if known {
                 continue;
             }
-            let mut call = Call::new(operation).path(parameter, id.as_str());
-            if let Some(token) = &owner {
-                call = call.as_user(token);
-            }
-            if let Ok(exchange) = session.transport.send(call).await {
+            if let Ok(exchange) = delete(session, *kind, id, owner.as_deref()).await {
                 session.check(&exchange);
                 if exchange.is_success() {
                     tracing::info!(%kind, %id, "deleted a tagged object the run had not noted");
@@ -299,6 +287,22 @@ pub async fn run(session: &mut Session) -> CleanupSummary {
         }
     }
     summary
+}
+
+/// Sends the delete of `kind` `id`, as `owner` when another user owns it,
+/// straight through the transport: cleanup runs past the run's budget.
+async fn delete(
+    session: &mut Session,
+    kind: Kind,
+    id: &str,
+    owner: Option<&str>,
+) -> Result<Exchange, TransportError> {
+    let (operation, parameter) = kind.delete_operation().expect("these kinds are deletable");
+    let mut call = Call::new(operation).path(parameter, id);
+    if let Some(token) = owner {
+        call = call.as_user(token);
+    }
+    session.transport.send(call).await
 }
 
 /// Deletes every object still alive, within the budget, so that a stage

@@ -83,6 +83,9 @@ pub struct Raw<'a> {
     pub status: u16,
     /// The answer's body.
     pub response: &'a [u8],
+    /// The answer's body as JSON, when it is: the transport parsed it
+    /// already.
+    pub response_json: Option<&'a Value>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -170,10 +173,14 @@ impl Secrets {
         {
             self.learn(token);
         }
-        for body in [raw.body, Some(raw.response)].into_iter().flatten() {
-            if let Ok(value) = serde_json::from_slice::<Value>(body) {
-                self.learn_fields(&value);
-            }
+        if let Some(value) = raw
+            .body
+            .and_then(|body| serde_json::from_slice::<Value>(body).ok())
+        {
+            self.learn_fields(&value);
+        }
+        if let Some(value) = raw.response_json {
+            self.learn_fields(value);
         }
 
         let target = &raw.url[url::Position::BeforePath..];
@@ -282,6 +289,7 @@ mod tests {
             body,
             status: 200,
             response,
+            response_json: None,
         }
     }
 
@@ -292,13 +300,18 @@ mod tests {
         let signup = Url::parse("http://127.0.0.1:1/user").unwrap();
         let flows = Url::parse("http://127.0.0.1:1/flows?limit=5").unwrap();
 
-        let first = secrets.recorded(raw(
-            &post,
-            &signup,
-            None,
-            Some(br#"{"username":"a@example.com","password":"hunter2-long"}"#),
-            br#"{"id":"u1","token":"eyJhbGciOi.payload.sig"}"#,
-        ));
+        let answer = br#"{"id":"u1","token":"eyJhbGciOi.payload.sig"}"#;
+        let parsed: Value = serde_json::from_slice(answer).unwrap();
+        let first = secrets.recorded(Raw {
+            response_json: Some(&parsed),
+            ..raw(
+                &post,
+                &signup,
+                None,
+                Some(br#"{"username":"a@example.com","password":"hunter2-long"}"#),
+                answer,
+            )
+        });
         let get = Method::GET;
         let second = secrets.recorded(raw(
             &get,

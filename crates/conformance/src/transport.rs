@@ -845,6 +845,7 @@ impl Transport {
                             body: body.as_deref(),
                             status: response.status,
                             response: &response.body,
+                            response_json: response.json(),
                         });
                     }
                     return Ok(Exchange {

@@ -3,15 +3,16 @@
 
 mod common;
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
-#[tokio::test]
-async fn a_recorded_run_holds_every_request_and_no_secret() {
+/// Runs the harness (smoke profile) against a reference server with
+/// `--record record`.
+async fn recorded_run(name: &str, record: &Path) -> Output {
     let base = common::serve(common::reference_router()).await;
-    let dir = common::scratch_dir("recording");
-    let file = dir.join("run.jsonl");
+    let dir = common::scratch_dir(name);
     let mut command = Command::new(env!("CARGO_BIN_EXE_appmixer-conformance"));
     command
         .args([
@@ -25,13 +26,20 @@ async fn a_recorded_run_holds_every_request_and_no_secret() {
         ])
         .args(["--save-failures", dir.join("failures").to_str().unwrap()])
         .arg("--record")
-        .arg(&file)
+        .arg(record)
         .env_remove("APPMIXER_TOKEN");
-
-    let output = tokio::task::spawn_blocking(move || command.output())
+    tokio::task::spawn_blocking(move || command.output())
         .await
         .unwrap()
-        .expect("the binary runs");
+        .expect("the binary runs")
+}
+
+#[tokio::test]
+async fn a_recorded_run_holds_every_request_and_no_secret() {
+    let dir = common::scratch_dir("recording");
+    let file = dir.join("run.jsonl");
+
+    let output = recorded_run("recording-run", &file).await;
 
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
@@ -69,27 +77,7 @@ async fn a_recorded_run_holds_every_request_and_no_secret() {
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn a_recording_that_cannot_be_written_fails_a_passing_run_with_exit_2() {
-    let base = common::serve(common::reference_router()).await;
-    let dir = common::scratch_dir("recording-full");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_appmixer-conformance"));
-    command
-        .args([
-            "--url",
-            &base,
-            "--signup",
-            "--profile",
-            "smoke",
-            "--cases",
-            "1",
-        ])
-        .args(["--save-failures", dir.join("failures").to_str().unwrap()])
-        .args(["--record", "/dev/full"])
-        .env_remove("APPMIXER_TOKEN");
-
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .unwrap()
-        .expect("the binary runs");
+    let output = recorded_run("recording-full", Path::new("/dev/full")).await;
 
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
